@@ -1,0 +1,44 @@
+# Every target bootstraps .venv first: on a fresh machine `make run` and `make test` are the whole set-up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export THIRDSPACE_ENVIRONMENT ?= development
+
+.PHONY: run test lint typecheck pytest vendor bench e2e clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/thirdspace migrate
+	$(BIN)/thirdspace demo
+	$(BIN)/thirdspace serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tests bench migrations
+	$(BIN)/ruff format --check app tests bench migrations
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+e2e: $(STAMP)
+	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
+
+vendor:
+	bash scripts/vendor.sh
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Thirdspace: live polling and breakouts for facilitated events that take anonymity seriously."""

@@ -1,0 +1,49 @@
+"""POST /api/auth/token: a bearer token for an account."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+
+from app.api.common import client_address
+from app.auth import security
+from app.auth import service as auth_service
+from app.auth.schemas import TokenPublic
+from app.db import Db
+from app.errors import AppError
+
+router = APIRouter(prefix="/api/auth", tags=["accounts"])
+
+
+async def login(request: Request, db: Db, *, email: str, password: str) -> str:
+    """A signed access token for these credentials; 401 when wrong, 429 after repeated failures."""
+    limiter = request.app.state.login_limiter
+    address = client_address(request)
+    wait = limiter.retry_after(address)
+    if wait is not None:
+        raise AppError(
+            429,
+            "too_many_attempts",
+            f"Too many failed logins. Try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+    account = await auth_service.authenticate(db, email=email, password=password)
+    if account is None:
+        limiter.fail(address)
+        raise AppError(
+            401, "invalid_credentials", "That e-mail address and password do not match an account."
+        )
+    settings = request.app.state.settings
+    return security.issue_access_token(
+        request.app.state.secret_key, account.id, settings.ACCESS_TOKEN_SECONDS
+    )
+
+
+@router.post("/token")
+async def create_token(
+    request: Request, db: Db, username: Annotated[str, Form()], password: Annotated[str, Form()]
+) -> TokenPublic:
+    """Exchange an e-mail address and password for a bearer token."""
+    token = await login(request, db, email=username, password=password)
+    return TokenPublic(access_token=token, expires_in=request.app.state.settings.ACCESS_TOKEN_SECONDS)

@@ -1,0 +1,78 @@
+"""Joining with a code and consenting: routes for participants, who have no account."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from app.api.common import client_address
+from app.db import Db
+from app.errors import AppError
+from app.sessions import service as sessions_service
+from app.sessions.deps import CurrentParticipant, ParticipantSession, participant_cookie
+from app.sessions.schemas import (
+    ConsentPublic,
+    ConsentRequest,
+    ConsentResult,
+    JoinPublic,
+    JoinRequest,
+    JoinSessionPublic,
+)
+
+router = APIRouter(prefix="/api", tags=["participants"])
+
+# 12 hours: a participant cookie outlives a long event day, then lapses on its own.
+PARTICIPANT_COOKIE_SECONDS = 12 * 3600
+
+
+@router.post("/join")
+async def join(request: Request, response: Response, db: Db, body: JoinRequest) -> JoinPublic:
+    """Join an open session by its code: a new anonymous participant and their token."""
+    limiter = request.app.state.join_limiter
+    address = client_address(request)
+    wait = limiter.retry_after(address)
+    if wait is not None:
+        raise AppError(
+            429,
+            "too_many_attempts",
+            f"Too many wrong codes. Try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+    live = await sessions_service.open_session_by_code(db, code=body.code) if body.code.isdigit() else None
+    if live is None:
+        limiter.fail(address)
+        raise AppError(404, "unknown_code", "No open session has that code. Check the code and try again.")
+    participant, token = await sessions_service.join(db, live=live)
+    response.set_cookie(
+        participant_cookie(live.id),
+        token,
+        max_age=PARTICIPANT_COOKIE_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+    )
+    return JoinPublic(
+        participant_token=token,
+        session=JoinSessionPublic(id=live.id, title=live.title),
+        consent=ConsentPublic(
+            required=live.consent_version is not None,
+            text=live.consent_text or "",
+            version=live.consent_version,
+        ),
+    )
+
+
+@router.post("/sessions/{session_id}/consent")
+async def consent(
+    response: Response,
+    db: Db,
+    live: ParticipantSession,
+    participant: CurrentParticipant,
+    body: ConsentRequest,
+) -> ConsentResult:
+    """Agree to the information sheet, or decline (which deletes the participant)."""
+    agreed = await sessions_service.record_consent(
+        db, live=live, participant=participant, version=body.version, agree=body.agree
+    )
+    if not agreed:
+        response.delete_cookie(participant_cookie(live.id))
+    return ConsentResult(agreed=agreed)

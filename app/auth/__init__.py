@@ -1,0 +1,1 @@
+"""Accounts, roles, password hashing, login cookies with CSRF, and bearer tokens."""

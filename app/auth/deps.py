@@ -1,0 +1,73 @@
+"""Who is calling: the account behind a bearer token or the login cookie, with CSRF on cookie writes."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.auth import security
+from app.auth.models import Account, Role
+from app.db import Db
+from app.errors import AppError
+
+LOGIN_COOKIE = "ts_login"
+CSRF_COOKIE = "csrf"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _unauthenticated() -> AppError:
+    return AppError(
+        401,
+        "not_authenticated",
+        "Log in first, or send a valid token.",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def account_from_token(db: Db, secret: str, token: str) -> Account | None:
+    """The account a signed access token names, if the token is valid and the account exists."""
+    parsed = security.read_access_token(secret, token)
+    if parsed is None:
+        return None
+    return await db.get(Account, parsed.account_id)
+
+
+async def _current_account(request: Request, db: Db) -> Account:
+    secret: str = request.app.state.secret_key
+    token = bearer_token(request.headers.get("authorization"))
+    from_cookie = token is None
+    if from_cookie:
+        token = request.cookies.get(LOGIN_COOKIE)
+    if not token:
+        raise _unauthenticated()
+    account = await account_from_token(db, secret, token)
+    if account is None:
+        raise _unauthenticated()
+    if from_cookie and request.method not in _SAFE_METHODS:
+        sent = request.headers.get("x-csrf-token", "")
+        if not hmac.compare_digest(sent, security.csrf_token_for(secret, token)):
+            raise AppError(
+                403, "csrf_failed", "This request lacks the page's CSRF token; reload the page and try again."
+            )
+    return account
+
+
+CurrentAccount = Annotated[Account, Depends(_current_account)]
+
+
+async def _current_facilitator(account: CurrentAccount) -> Account:
+    if account.role not in (Role.facilitator.value, Role.admin.value):
+        raise AppError(403, "forbidden", "Only facilitator accounts run sessions.")
+    return account
+
+
+CurrentFacilitator = Annotated[Account, Depends(_current_facilitator)]

@@ -1,0 +1,179 @@
+"""thirdspace serve | migrate | user add | user password | demo"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+from collections.abc import Sequence
+
+from app.config import ConfigError, Settings, get_settings
+
+
+def _fail(message: str) -> int:
+    print(f"thirdspace: {message}", file=sys.stderr)
+    return 2
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.db import Database
+    from app.logs import LOG_CONFIG
+    from app.migrate import schema_is_current
+
+    settings.check_supported()
+    if args.workers > 1 and settings.BROKER_URL == "memory://":
+        return _fail(
+            "--workers above 1 needs a shared broker: the memory:// broker lives in one process. "
+            "Run one worker (the default) until Redis support lands."
+        )
+    settings.secret_key()
+
+    async def migrated() -> bool:
+        database = Database(settings.DATABASE_URL)
+        try:
+            return await schema_is_current(database.engine)
+        finally:
+            await database.dispose()
+
+    if not asyncio.run(migrated()):
+        return _fail("the database is not migrated to the latest schema: run `thirdspace migrate` first.")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop",
+        http="httptools",
+        ws="websockets-sansio",
+        # 64 KiB: uvicorn's 16 MiB default lets one phone pin a worker's memory.
+        ws_max_size=65536,
+        # Per-message deflate doubles the memory each socket holds, for messages of a few hundred bytes.
+        ws_per_message_deflate=False,
+        ws_ping_interval=30.0,
+        ws_ping_timeout=30.0,
+        # The access log prints client addresses (ETHICS 2).
+        access_log=False,
+        log_config=LOG_CONFIG,
+        backlog=4096,
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+def _migrate(settings: Settings) -> int:
+    from app.migrate import upgrade
+
+    upgrade(settings.DATABASE_URL)
+    print("The database is at the latest schema.")
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if not args.password_stdin:
+        raise ConfigError("pass --password-stdin and the password on standard input.")
+    password = sys.stdin.readline().rstrip("\r\n")
+    # 8 characters at least: argon2 makes guessing slow, but not a three-letter password.
+    if len(password) < 8:
+        raise ConfigError("the password must be at least 8 characters long.")
+    return password
+
+
+def _user(settings: Settings, args: argparse.Namespace) -> int:
+    from app.auth import service as auth_service
+    from app.auth.models import Role
+    from app.db import Database
+
+    password = _read_password(args)
+
+    async def run() -> str:
+        database = Database(settings.DATABASE_URL)
+        try:
+            async with database.session() as db:
+                if args.user_command == "add":
+                    account = await auth_service.create_account(
+                        db, email=args.email, password=password, role=Role(args.role)
+                    )
+                    message = f"Created {account.role} account {account.email}."
+                else:
+                    found = await auth_service.get_by_email(db, email=args.email)
+                    if found is None:
+                        raise ConfigError(f"no account for {args.email}.")
+                    await auth_service.set_password(db, account=found, password=password)
+                    message = f"Set a new password for {found.email}."
+                await db.commit()
+                return message
+        finally:
+            await database.dispose()
+
+    try:
+        print(asyncio.run(run()))
+    except auth_service.AccountExists as exists:
+        return _fail(
+            f"{exists} Use `thirdspace user password EMAIL --password-stdin` to change its password."
+        )
+    return 0
+
+
+def _demo(settings: Settings) -> int:
+    from app.demo import ensure_demo
+
+    password = settings.DEMO_PASSWORD or secrets.token_urlsafe(12)
+    report = asyncio.run(ensure_demo(settings, password=password))
+    print(report)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="thirdspace", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--proxy-headers", action="store_true", help="trust X-Forwarded-* from --forwarded-allow-ips"
+    )
+    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+
+    sub.add_parser("migrate", help="bring the database to the latest schema")
+
+    user = sub.add_parser("user", help="manage accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="create an account")
+    add.add_argument("email")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument("--role", choices=["facilitator", "researcher", "admin"], default="facilitator")
+    password = user_sub.add_parser("password", help="set an account's password")
+    password.add_argument("email")
+    password.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+
+    sub.add_parser("demo", help="create a demo facilitator and a demo session, and print their links")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    try:
+        if args.command == "serve":
+            return _serve(settings, args)
+        if args.command == "migrate":
+            return _migrate(settings)
+        if args.command == "user":
+            return _user(settings, args)
+        return _demo(settings)
+    except ConfigError as error:
+        return _fail(str(error))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

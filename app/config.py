@@ -1,0 +1,100 @@
+"""Settings from THIRDSPACE_* environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(RuntimeError):
+    """A setting that makes the server unsafe or unable to start; the message says what to change."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; read once per process."""
+
+    model_config = SettingsConfigDict(env_prefix="THIRDSPACE_", case_sensitive=False, extra="ignore")
+
+    ENVIRONMENT: Literal["development", "production"] = "production"
+    DATA_DIR: Path = Path("data")
+    DATABASE_URL: str = ""
+    BROKER_URL: str = "memory://"
+    SECRET_KEY: str = ""
+    PUBLIC_URL: str = "http://127.0.0.1:8000"
+    # 8 hours: a long workshop day on one login.
+    ACCESS_TOKEN_SECONDS: int = 8 * 3600
+    # A batch is what arrives while the previous one commits, capped so one transaction stays short.
+    WRITER_BATCH_MAX: int = 500
+    # 100 ms: screens feel live, and a burst of answers costs one aggregate query per question per tick.
+    RESULTS_TICK_SECONDS: float = 0.1
+    # Failed joins from one address before 429, and the window they are counted in.
+    JOIN_FAILURES_ALLOWED: int = 10
+    JOIN_FAILURE_WINDOW_SECONDS: int = 600
+    # Events a slow socket may fall behind by before it is dropped with 1013.
+    SOCKET_QUEUE_MAX: int = 256
+    DEMO_PASSWORD: str = Field(default="")
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.DATABASE_URL:
+            self.DATABASE_URL = f"sqlite+aiosqlite:///{(self.DATA_DIR / 'thirdspace.db').as_posix()}"
+        self.PUBLIC_URL = self.PUBLIC_URL.rstrip("/")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.DATABASE_URL.startswith("sqlite")
+
+    @property
+    def public_origin(self) -> str:
+        parts = urlsplit(self.PUBLIC_URL)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.PUBLIC_URL.startswith("https://")
+
+    def check_supported(self) -> None:
+        """Refuse what this version cannot run yet, with a sentence saying so."""
+        if not self.is_sqlite:
+            raise ConfigError(
+                "THIRDSPACE_DATABASE_URL: only SQLite (sqlite+aiosqlite:///path) is supported in this version; "
+                "PostgreSQL arrives with the multi-node work."
+            )
+        if self.BROKER_URL != "memory://":
+            raise ConfigError(
+                "THIRDSPACE_BROKER_URL: only memory:// is supported in this version; Redis arrives with the "
+                "multi-node work."
+            )
+
+    def secret_key(self) -> str:
+        """The signing key; in development one is generated once and kept under DATA_DIR."""
+        if self.SECRET_KEY:
+            if self.ENVIRONMENT == "production" and len(self.SECRET_KEY) < 32:
+                raise ConfigError("THIRDSPACE_SECRET_KEY must be at least 32 characters long.")
+            return self.SECRET_KEY
+        if self.ENVIRONMENT != "development":
+            raise ConfigError(
+                "THIRDSPACE_SECRET_KEY is not set. Outside development the server will not start without it: "
+                'set it to a long random value (python3 -c "import secrets; print(secrets.token_urlsafe(48))"), '
+                "or set THIRDSPACE_ENVIRONMENT=development on your own machine."
+            )
+        path = self.DATA_DIR / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

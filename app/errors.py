@@ -1,0 +1,117 @@
+"""The one error shape, {"error": {"code", "message", "fields"?}}, for JSON routes and for pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+_STATUS_CODES = {
+    400: ("bad_request", "The request could not be read. Send a JSON body."),
+    401: ("not_authenticated", "Log in, or send a valid token."),
+    403: ("forbidden", "Your account may not do this."),
+    404: ("not_found", "Nothing is here, or it is not yours."),
+    405: ("method_not_allowed", "This address does not take that method."),
+    409: ("conflict", "The current state does not allow this."),
+    422: ("invalid", "Some fields are invalid; see error.fields."),
+    429: ("too_many_attempts", "Too many attempts. Wait a little, then try again."),
+}
+
+
+class AppError(Exception):
+    """A refusal a person can act on: an HTTP status, a stable code and a sentence."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        fields: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields
+        self.headers = headers
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.fields:
+            error["fields"] = self.fields
+        return {"error": error}
+
+
+def not_found(what: str = "This") -> AppError:
+    return AppError(404, "not_found", f"{what} does not exist, or it is not yours.")
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api/") or path.startswith("/ws/"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def render(request: Request, error: AppError) -> Response:
+    if _wants_html(request):
+        templates = request.app.state.templates
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"code": error.code, "message": error.message, "status": error.status},
+            status_code=error.status,
+            headers=error.headers,
+        )
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form")]
+    return ".".join(parts) or "body"
+
+
+def from_validation(exc: RequestValidationError) -> AppError:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return AppError(400, "malformed_json", "The body is not valid JSON.")
+    fields: dict[str, str] = {}
+    for e in errors:
+        fields.setdefault(_field_name(tuple(e.get("loc", ()))), str(e.get("msg", "invalid")))
+    if set(fields) == {"body"}:
+        return AppError(400, "bad_request", "The body is missing or is not a JSON object.", fields=fields)
+    return AppError(422, "invalid", "Some fields are invalid; see error.fields.", fields=fields)
+
+
+def install(app: FastAPI) -> None:
+    """Route every error through the one shape."""
+
+    async def app_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, AppError)
+        return render(request, exc)
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return render(request, from_validation(exc))
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        code, message = _STATUS_CODES.get(exc.status_code, ("error", "The request failed."))
+        if isinstance(exc.detail, str) and exc.status_code not in (404, 405) and exc.detail:
+            message = exc.detail
+        return render(request, AppError(exc.status_code, code, message, headers=exc.headers))
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        return render(
+            request, AppError(500, "server_error", "Something went wrong on the server; try again.")
+        )
+
+    app.add_exception_handler(AppError, app_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,0 +1,90 @@
+"""create_app(): the lifespan builds the database, hub, writer, results ticker and presence; the
+faces are included; static files are mounted."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from app import errors, pages, sockets
+from app.api import auth as auth_api
+from app.api import participants as participants_api
+from app.api import sessions as sessions_api
+from app.auth.ratelimit import FailureLimiter
+from app.config import ConfigError, Settings, get_settings
+from app.db import Database
+from app.migrate import schema_is_current
+from app.polls.results import ResultsTicker
+from app.polls.writer import AnswerWriter
+from app.realtime import channels
+from app.realtime.hub import Hub, backend_for
+from app.realtime.presence import Presence
+
+HERE = Path(__file__).parent
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.check_supported()
+        app.state.secret_key = settings.secret_key()
+        database = Database(settings.DATABASE_URL)
+        if not await schema_is_current(database.engine):
+            await database.dispose()
+            raise ConfigError(
+                "The database is not migrated to the latest schema: run `thirdspace migrate` first."
+            )
+        hub = Hub(backend_for(settings.BROKER_URL), queue_max=settings.SOCKET_QUEUE_MAX)
+        await hub.start()
+
+        async def report_presence(session_id: str, count: int) -> None:
+            await hub.publish(
+                channels.presenters(session_id), "presence", {"participants": count}, seq_key=session_id
+            )
+
+        app.state.database = database
+        app.state.hub = hub
+        app.state.writer = AnswerWriter(database, hub, batch_max=settings.WRITER_BATCH_MAX)
+        app.state.ticker = ResultsTicker(database, hub, tick_seconds=settings.RESULTS_TICK_SECONDS)
+        app.state.presence = Presence(report_presence)
+        await app.state.writer.start()
+        await app.state.ticker.start()
+        await app.state.presence.start()
+        # Everything built so far lives for the process: keep it out of full collections, whose pauses
+        # reach hundreds of milliseconds with thousands of sockets open.
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            await app.state.writer.stop()
+            await app.state.presence.stop()
+            await app.state.ticker.stop()
+            await hub.stop()
+            await database.dispose()
+
+    app = FastAPI(title="Thirdspace", version="1", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    app.state.join_limiter = FailureLimiter(
+        allowed=settings.JOIN_FAILURES_ALLOWED, window_seconds=settings.JOIN_FAILURE_WINDOW_SECONDS
+    )
+    app.state.login_limiter = FailureLimiter(
+        allowed=settings.JOIN_FAILURES_ALLOWED, window_seconds=settings.JOIN_FAILURE_WINDOW_SECONDS
+    )
+    errors.install(app)
+    app.include_router(auth_api.router)
+    app.include_router(sessions_api.router)
+    app.include_router(participants_api.router)
+    app.include_router(sockets.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    return app

@@ -1,0 +1,16 @@
+"""Every table, imported in one place for Alembic and the tests."""
+
+from app.auth.models import Account
+from app.polls.models import Answer, AnswerItem, AnswerReceipt, Question, ResultState
+from app.sessions.models import LiveSession, Participant
+
+__all__ = [
+    "Account",
+    "Answer",
+    "AnswerItem",
+    "AnswerReceipt",
+    "LiveSession",
+    "Participant",
+    "Question",
+    "ResultState",
+]

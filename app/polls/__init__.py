@@ -1,0 +1,1 @@
+"""Questions, answers, the current question of a session, results."""

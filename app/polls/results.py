@@ -1,0 +1,223 @@
+"""Shown results under the k rule (ETHICS 8 and 9), and the ticker that keeps screens up to date.
+
+While a question is open its shown result moves only once at least k different participants have
+answered or changed their answer since the last move; below k answers it is hidden; at close it is
+exact. The result last shown lives in `result_state`, so every process steps from the same place."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import Database, insert_for, utcnow
+from app.polls import aggregation
+from app.polls.kinds import kind_of
+from app.polls.models import Question, ResultState
+from app.polls.schemas import ResultsPublic
+from app.realtime import channels
+from app.realtime.hub import Closed, Hub
+from app.sessions.models import LiveSession
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    n: int
+    hidden: bool
+    summary: dict[str, Any] | None
+
+    def public(self, question_id: str) -> ResultsPublic:
+        return ResultsPublic(question_id=question_id, n=self.n, hidden=self.hidden, summary=self.summary)
+
+
+NOTHING_SHOWN = Shown(n=0, hidden=True, summary=None)
+
+
+def exact(question: Question, tally: aggregation.Tally, k: int) -> Shown:
+    """The result as it is now, hidden when fewer than k answers count."""
+    if tally.n < k:
+        return Shown(n=tally.n, hidden=True, summary=None)
+    summary = kind_of(question.kind).summarise(
+        question.config, item_counts=tally.item_counts, declined=tally.declined
+    )
+    return Shown(n=tally.n, hidden=False, summary=summary)
+
+
+def _shown_from(state: ResultState | None) -> Shown:
+    if state is None:
+        return NOTHING_SHOWN
+    return Shown(n=state.n, hidden=state.hidden, summary=state.summary)
+
+
+async def shown(db: AsyncSession, *, question: Question) -> ResultsPublic:
+    """The result last shown for a question (what screens and the API show)."""
+    return _shown_from(await db.get(ResultState, question.id)).public(question.id)
+
+
+async def finalise(db: AsyncSession, *, question: Question, k: int) -> ResultsPublic:
+    """Store the exact result of a question that is closing; call inside the closing transaction."""
+    result = exact(question, await aggregation.tally(db, question_id=question.id), k)
+    receipt_id = await aggregation.last_receipt_id(db, question_id=question.id)
+    await _store(db, question.id, result, receipt_id=receipt_id, final=True)
+    return result.public(question.id)
+
+
+async def _store(db: AsyncSession, question_id: str, result: Shown, *, receipt_id: int, final: bool) -> None:
+    values = {
+        "question_id": question_id,
+        "receipt_id": receipt_id,
+        "n": result.n,
+        "hidden": result.hidden,
+        "summary": result.summary,
+        "final": final,
+        "updated_at": utcnow(),
+    }
+    stmt = insert_for(db, ResultState.__table__).values(values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["question_id"], set_={k: v for k, v in values.items() if k != "question_id"}
+    )
+    await db.execute(stmt)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    question: Question
+    shown: Shown
+    changed: bool
+    # Another writer of the state (a close, another process) got there first: look again next tick.
+    raced: bool = False
+
+
+async def _step(database: Database, question_id: str) -> Step | None:
+    """Recompute one question and move its shown result if the k rule allows; None if it is gone."""
+    async with database.read_session() as db:
+        question = await db.get(Question, question_id)
+        if question is None:
+            return None
+        live = await db.get(LiveSession, question.session_id)
+        if live is None:
+            return None
+        state = await db.get(ResultState, question_id)
+        before = _shown_from(state)
+        if state is not None and state.final:
+            return Step(question, before, changed=False)
+        since = state.receipt_id if state is not None else 0
+        changes = await aggregation.changes_since(db, question_id=question_id, receipt_id=since)
+        if changes.participants < live.min_group:
+            return Step(question, before, changed=False)
+        after = exact(question, await aggregation.tally(db, question_id=question_id), live.min_group)
+    async with database.session() as db:
+        if state is None:
+            stmt = insert_for(db, ResultState.__table__).values(
+                question_id=question_id,
+                receipt_id=changes.last_receipt_id,
+                n=after.n,
+                hidden=after.hidden,
+                summary=after.summary,
+                final=False,
+                updated_at=utcnow(),
+            )
+            moved = (await db.execute(stmt.on_conflict_do_nothing(index_elements=["question_id"]))).rowcount
+        else:
+            # Only from the state we read: a close (final) or another process's step wins the race.
+            moved = (
+                await db.execute(
+                    update(ResultState)
+                    .where(
+                        ResultState.question_id == question_id,  # type: ignore[arg-type]
+                        ResultState.receipt_id == since,  # type: ignore[arg-type]
+                        ResultState.final.is_(False),  # type: ignore[attr-defined]
+                    )
+                    .values(
+                        receipt_id=changes.last_receipt_id,
+                        n=after.n,
+                        hidden=after.hidden,
+                        summary=after.summary,
+                        updated_at=utcnow(),
+                    )
+                )
+            ).rowcount
+        await db.commit()
+    if not moved:
+        return Step(question, before, changed=False, raced=True)
+    return Step(question, after, changed=after != before)
+
+
+def dirty_message(question_id: str, *, force: bool = False) -> dict[str, Any]:
+    """The RESULTS_DIRTY payload: recompute this question; with force, publish even if unchanged."""
+    return {"question_id": question_id, "force": force}
+
+
+class ResultsTicker:
+    """Listens for "these answers changed", recomputes each changed question at most once a tick, and
+    publishes `poll.results` when the shown result moves (or when asked to, with force)."""
+
+    def __init__(self, database: Database, hub: Hub, *, tick_seconds: float) -> None:
+        self._database = database
+        self._hub = hub
+        self._tick = tick_seconds
+        self._task: asyncio.Task[None] | None = None
+        self._dirty: dict[str, bool] = {}
+
+    async def start(self) -> None:
+        ready = asyncio.Event()
+        self._task = asyncio.create_task(self._run(ready), name="results-ticker")
+        await ready.wait()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self, ready: asyncio.Event) -> None:
+        # Unbounded in practice: the ticker drains everything each tick, and coalesces by question.
+        async with self._hub.subscribe(channels.RESULTS_DIRTY, maxsize=1_000_000) as sub:
+            ready.set()
+            while True:
+                self._take(await sub.get())
+                while (more := sub.get_nowait()) is not None:
+                    self._take(more)
+                started = time.monotonic()
+                dirty, self._dirty = self._dirty, {}
+                for question_id, force in dirty.items():
+                    try:
+                        await self._publish(question_id, force)
+                    except Exception:
+                        log.exception("results for a question could not be computed")
+                        self._dirty.setdefault(question_id, force)
+                await asyncio.sleep(max(0.0, self._tick - (time.monotonic() - started)))
+
+    def _take(self, message: str | Closed) -> None:
+        if isinstance(message, Closed):
+            return
+        data = json.loads(message)["data"]
+        question_id = data["question_id"]
+        self._dirty[question_id] = self._dirty.get(question_id, False) or bool(data.get("force"))
+
+    async def _publish(self, question_id: str, force: bool) -> None:
+        step = await _step(self._database, question_id)
+        if step is None:
+            return
+        if step.raced:
+            self._dirty[question_id] = self._dirty.get(question_id, False) or force
+            return
+        if step.changed or force:
+            await publish_results(self._hub, question=step.question, result=step.shown.public(question_id))
+
+
+async def publish_results(hub: Hub, *, question: Question, result: ResultsPublic) -> None:
+    """poll.results to presenter screens always, and to phones while the results are visible."""
+    targets: tuple[str, ...] = (channels.presenters(question.session_id),)
+    if question.results_visible:
+        targets += (channels.participants(question.session_id),)
+    await hub.publish(targets, "poll.results", result.model_dump(), seq_key=question.session_id)

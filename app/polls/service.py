@@ -1,0 +1,129 @@
+"""Questions of a session: create, list, open, close, reveal; and the question as the API shows it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import utcnow
+from app.errors import AppError, not_found
+from app.polls import results
+from app.polls.kinds import kind_of
+from app.polls.models import Answer, Question
+from app.polls.schemas import QuestionCreate
+from app.sessions.models import LiveSession
+
+
+async def _next_position(db: AsyncSession, session_id: str) -> int:
+    count = await db.scalar(
+        select(func.count()).select_from(Question).where(Question.session_id == session_id)
+    )
+    return (count or 0) + 1
+
+
+def question_public(question: Question) -> dict[str, Any]:
+    """The question as the API and `session.state` show it."""
+    return {
+        "id": question.id,
+        "kind": question.kind,
+        "prompt": question.prompt,
+        "open": question.is_open,
+        "closed": question.is_closed,
+        "results_visible": question.results_visible,
+        **kind_of(question.kind).public_fields(question.config),
+    }
+
+
+async def create_question(db: AsyncSession, *, live: LiveSession, request: QuestionCreate) -> Question:
+    """Add a question at the end of the session; it starts not open, results hidden from phones."""
+    if live.closed:
+        raise AppError(409, "session_closed", "This session is closed; it takes no new questions.")
+    question = Question(
+        session_id=live.id,
+        position=await _next_position(db, live.id),
+        kind=request.kind,
+        prompt=request.prompt,
+        config=kind_of(request.kind).config_from_create(request),
+    )
+    db.add(question)
+    await db.flush()
+    return question
+
+
+async def list_questions(db: AsyncSession, *, session_id: str) -> list[Question]:
+    """A session's questions in the order they were added."""
+    result = await db.execute(
+        select(Question).where(Question.session_id == session_id).order_by(Question.position)
+    )
+    return list(result.scalars())
+
+
+async def get_question(db: AsyncSession, *, live: LiveSession, question_id: str) -> Question:
+    """The question if it belongs to this session; 404 otherwise."""
+    question = await db.get(Question, question_id)
+    if question is None or question.session_id != live.id:
+        raise not_found("This question")
+    return question
+
+
+async def has_answers(db: AsyncSession, *, session_id: str) -> bool:
+    """Whether any answer (or "prefer not to answer") exists in the session."""
+    found = await db.scalar(
+        select(Answer.question_id)
+        .join(Question, Question.id == Answer.question_id)
+        .where(Question.session_id == session_id)
+        .limit(1)
+    )
+    return found is not None
+
+
+async def update_question(
+    db: AsyncSession,
+    *,
+    live: LiveSession,
+    question: Question,
+    open: bool | None,
+    results_visible: bool | None,
+) -> bool:
+    """Open, close (for good) or reveal a question. Returns whether it closed now, so the caller can
+    publish its exact result."""
+    if live.closed:
+        raise AppError(409, "session_closed", "This session is closed.")
+    closing = False
+    if open is True:
+        if question.is_closed:
+            raise AppError(
+                409, "question_closed", "A closed question cannot be reopened; add a new question instead."
+            )
+        if question.opened_at is None:
+            question.opened_at = utcnow()
+    elif open is False and not question.is_closed:
+        now = utcnow()
+        question.opened_at = question.opened_at or now
+        question.closed_at = now
+        closing = True
+    if results_visible is not None:
+        question.results_visible = results_visible
+    db.add(question)
+    await db.flush()
+    if closing:
+        await results.finalise(db, question=question, k=live.min_group)
+    return closing
+
+
+async def duplicate_question(db: AsyncSession, *, live: LiveSession, question: Question) -> Question:
+    """A new question with the same kind, prompt and options (new option ids), not yet open."""
+    if live.closed:
+        raise AppError(409, "session_closed", "This session is closed; it takes no new questions.")
+    copy = Question(
+        session_id=live.id,
+        position=await _next_position(db, live.id),
+        kind=question.kind,
+        prompt=question.prompt,
+        config=kind_of(question.kind).duplicate_config(question.config),
+    )
+    db.add(copy)
+    await db.flush()
+    return copy

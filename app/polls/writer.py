@@ -1,0 +1,259 @@
+"""The one writer of answers per process: commits what arrived in one transaction (group commit),
+then resolves each answer's outcome. Nothing is acknowledged before it is committed.
+
+A batch is whatever queued while the previous batch committed, up to WRITER_BATCH_MAX. Each batch
+costs a fixed handful of statements: read the questions, participants and sessions it names and the
+receipts it may repeat, then upsert answers, replace their items, and insert receipts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import Database, insert_for, utcnow
+from app.polls.kinds import AnswerRejected, kind_of
+from app.polls.models import Answer, AnswerItem, AnswerReceipt, Question
+from app.polls.results import dirty_message
+from app.realtime import channels
+from app.realtime.hub import Hub
+from app.sessions.models import LiveSession, Participant
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Acked (committed now, or committed before under the same id), or refused with a code."""
+
+    ok: bool
+    code: str = ""
+    message: str = ""
+
+
+ACK = Outcome(ok=True)
+
+
+def refused(code: str, message: str) -> Outcome:
+    return Outcome(ok=False, code=code, message=message)
+
+
+@dataclass(slots=True)
+class _Pending:
+    session_id: str
+    participant_id: str
+    client_id: str
+    question_id: str
+    value: Any
+    future: asyncio.Future[Outcome] = field(repr=False)
+
+
+@dataclass(slots=True)
+class _Accepted:
+    pending: _Pending
+    declined: bool
+    items: list[tuple[str, int | None]]
+
+
+class AnswerWriter:
+    def __init__(self, database: Database, hub: Hub, *, batch_max: int) -> None:
+        self._database = database
+        self._hub = hub
+        self._batch_max = batch_max
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="answer-writer")
+
+    async def stop(self) -> None:
+        """Finish what is queued, then stop."""
+        if self._task is None:
+            return
+        await self._queue.join()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def submit(
+        self, *, session_id: str, participant_id: str, client_id: str, question_id: str, value: Any
+    ) -> Outcome:
+        """Queue an answer and wait until it is committed or refused."""
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(session_id, participant_id, client_id, question_id, value, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._batch_max and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                questions = await self._write(batch)
+            except Exception:
+                log.exception("an answer batch could not be committed")
+                questions = set()
+                for pending in batch:
+                    if not pending.future.done():
+                        pending.future.set_result(
+                            refused("server_error", "The answer could not be saved; please send it again.")
+                        )
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+            self.batches += 1
+            for question_id in questions:
+                await self._hub.publish(channels.RESULTS_DIRTY, "results.dirty", dirty_message(question_id))
+
+    async def _write(self, batch: list[_Pending]) -> set[str]:
+        """Commit one batch; resolve every future; return the questions whose answers changed."""
+        outcomes: dict[int, Outcome] = {}
+        async with self._database.session() as db:
+            accepted = await self._judge(db, batch, outcomes)
+            if accepted:
+                await self._store(db, accepted)
+            await db.commit()
+        for i, pending in enumerate(batch):
+            if not pending.future.done():
+                pending.future.set_result(outcomes.get(i, ACK))
+        return {a.pending.question_id for a in accepted}
+
+    async def _judge(
+        self, db: AsyncSession, batch: list[_Pending], outcomes: dict[int, Outcome]
+    ) -> list[_Accepted]:
+        question_ids = {p.question_id for p in batch}
+        participant_ids = {p.participant_id for p in batch}
+        session_ids = {p.session_id for p in batch}
+        questions = {
+            q.id: q
+            for q in (await db.execute(select(Question).where(Question.id.in_(question_ids)))).scalars()  # type: ignore[attr-defined]
+        }
+        participants = {
+            row.id: row.consent_version
+            for row in await db.execute(
+                select(Participant.id, Participant.consent_version).where(Participant.id.in_(participant_ids))  # type: ignore[attr-defined]
+            )
+        }
+        sessions = {
+            row.id: row
+            for row in await db.execute(
+                select(LiveSession.id, LiveSession.closed_at, LiveSession.consent_version).where(
+                    LiveSession.id.in_(session_ids)  # type: ignore[attr-defined]
+                )
+            )
+        }
+        seen = {
+            (row.participant_id, row.client_id)
+            for row in await db.execute(
+                select(AnswerReceipt.participant_id, AnswerReceipt.client_id).where(
+                    tuple_(AnswerReceipt.participant_id, AnswerReceipt.client_id).in_(
+                        [(p.participant_id, p.client_id) for p in batch]
+                    )
+                )
+            )
+        }
+        accepted: list[_Accepted] = []
+        for i, pending in enumerate(batch):
+            key = (pending.participant_id, pending.client_id)
+            if key in seen:
+                # Committed before (or earlier in this batch): the first reply again, nothing changes.
+                outcomes[i] = ACK
+                continue
+            try:
+                declined, items = self._check(pending, questions, participants, sessions)
+            except AnswerRejected as rejection:
+                outcomes[i] = refused(rejection.code, rejection.message)
+                continue
+            seen.add(key)
+            accepted.append(_Accepted(pending, declined, items))
+        return accepted
+
+    @staticmethod
+    def _check(
+        pending: _Pending,
+        questions: dict[str, Question],
+        participants: dict[str, str | None],
+        sessions: dict[str, Any],
+    ) -> tuple[bool, list[tuple[str, int | None]]]:
+        live = sessions.get(pending.session_id)
+        if live is None or live.closed_at is not None:
+            raise AnswerRejected("This session is closed; answers are no longer taken.", "session_closed")
+        if pending.participant_id not in participants:
+            raise AnswerRejected(
+                "You are no longer in this session; join again with the code.", "not_participant"
+            )
+        if live.consent_version is not None and participants[pending.participant_id] != live.consent_version:
+            raise AnswerRejected(
+                "Read the information sheet and agree to it before answering.", "consent_required"
+            )
+        question = questions.get(pending.question_id)
+        if question is None or question.session_id != pending.session_id:
+            raise AnswerRejected("That question is not part of this session.", "unknown_question")
+        if question.is_closed:
+            raise AnswerRejected("This question is closed; answers are no longer taken.", "question_closed")
+        if not question.is_open:
+            raise AnswerRejected("This question is not open yet.", "question_not_open")
+        if pending.value is None:
+            return True, []
+        return False, kind_of(question.kind).items(question.config, pending.value)
+
+    @staticmethod
+    async def _store(db: AsyncSession, accepted: list[_Accepted]) -> None:
+        now = utcnow()
+        # A later answer from the same phone to the same question in this batch replaces the earlier.
+        latest: dict[tuple[str, str], _Accepted] = {}
+        for a in accepted:
+            latest[(a.pending.question_id, a.pending.participant_id)] = a
+        rows = [
+            {
+                "question_id": q,
+                "participant_id": p,
+                "value": a.pending.value,
+                "declined": a.declined,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for (q, p), a in latest.items()
+        ]
+        upsert = insert_for(db, Answer.__table__)
+        await db.execute(
+            upsert.on_conflict_do_update(
+                index_elements=["question_id", "participant_id"],
+                set_={
+                    "value": upsert.excluded.value,
+                    "declined": upsert.excluded.declined,
+                    "updated_at": upsert.excluded.updated_at,
+                },
+            ),
+            rows,
+        )
+        await db.execute(
+            delete(AnswerItem).where(
+                tuple_(AnswerItem.question_id, AnswerItem.participant_id).in_(list(latest))
+            )
+        )
+        items = [
+            {"question_id": q, "participant_id": p, "item": item, "value": value}
+            for (q, p), a in latest.items()
+            for item, value in a.items
+        ]
+        if items:
+            await db.execute(insert(AnswerItem), items)
+        await db.execute(
+            insert(AnswerReceipt),
+            [
+                {
+                    "participant_id": a.pending.participant_id,
+                    "client_id": a.pending.client_id,
+                    "question_id": a.pending.question_id,
+                    "created_at": now,
+                }
+                for a in accepted
+            ],
+        )

@@ -1,0 +1,1 @@
+"""Live sessions, join codes, participants, consent."""

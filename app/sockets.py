@@ -1,0 +1,235 @@
+"""The websocket faces: authenticate, send the snapshot, then hand each message to its service.
+
+Every socket has one outgoing queue (its hub subscription): events of its channels and its own
+replies (acks) go through it, so a phone that cannot keep up is dropped with 1013 instead of
+holding the server's memory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from app.auth.deps import LOGIN_COOKIE, account_from_token, bearer_token
+from app.db import Database
+from app.polls import results as polls_results
+from app.polls.schemas import AnswerIn
+from app.polls.writer import AnswerWriter
+from app.realtime import channels
+from app.realtime.envelope import EnvelopeError, decode_client, encode
+from app.realtime.hub import Closed, Hub, Subscription
+from app.sessions import service as sessions_service
+from app.sessions.deps import participant_token
+from app.sessions.models import LiveSession
+from app.snapshots import current_question, session_state
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+POLICY_VIOLATION = 1008
+SERVER_ERROR = 1011
+# Answers one phone may have waiting for the writer at once; a phone sends one at a time, so 16 only
+# bites a misbehaving client, which then waits instead of growing the writer's queue.
+ANSWERS_IN_FLIGHT = 16
+
+
+def origin_allowed(websocket: WebSocket) -> bool:
+    """A browser's handshake must come from our own origin (PUBLIC_URL's, or the Host it was sent to);
+    a handshake without Origin is not a browser, and must carry an Authorization header."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return websocket.headers.get("authorization") is not None
+    settings = websocket.app.state.settings
+    parts = urlsplit(origin)
+    if f"{parts.scheme}://{parts.netloc}" == settings.public_origin:
+        return True
+    host = websocket.headers.get("host")
+    return host is not None and parts.netloc == host and parts.scheme in ("http", "https")
+
+
+async def _refuse(websocket: WebSocket, reason: str) -> None:
+    # Accept, then close: closing before accept() is an HTTP 403, not a close code.
+    await websocket.accept()
+    await websocket.close(POLICY_VIOLATION, reason)
+
+
+async def _pump(websocket: WebSocket, sub: Subscription) -> None:
+    """Send what arrives on the subscription; stop with the code of a Closed marker."""
+    while True:
+        item = await sub.get()
+        if isinstance(item, Closed):
+            await websocket.close(item.code, item.reason)
+            return
+        await websocket.send_text(item)
+
+
+async def _serve(
+    websocket: WebSocket, sub: Subscription, on_message: Callable[[str], Awaitable[None]] | None
+) -> None:
+    """Run the sender and the receiver until either ends."""
+    sender = asyncio.create_task(_pump(websocket, sub))
+    try:
+        while not sender.done():
+            receive = asyncio.create_task(websocket.receive())
+            done, _ = await asyncio.wait({receive, sender}, return_when=asyncio.FIRST_COMPLETED)
+            if receive not in done:
+                receive.cancel()
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                    await receive
+                break
+            message = receive.result()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            if text is None:
+                sub.deliver(_error("malformed_message", "Send messages as JSON text frames."))
+            elif on_message is None:
+                sub.deliver(_error("unexpected_message", "This socket only listens."))
+            else:
+                await on_message(text)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+            await sender
+
+
+def _error(code: str, message: str) -> str:
+    return encode("error", {"code": code, "message": message})
+
+
+@router.websocket("/ws/participant/{session_id}")
+async def participant_socket(websocket: WebSocket, session_id: str) -> None:
+    """A phone: session.state and poll.results in; answers out, each acked once committed."""
+    app = websocket.app
+    if not origin_allowed(websocket):
+        await _refuse(websocket, "origin not allowed")
+        return
+    token = participant_token(websocket.headers.get("authorization"), websocket.cookies, session_id)
+    database: Database = app.state.database
+    hub: Hub = app.state.hub
+    writer: AnswerWriter = app.state.writer
+    async with database.read_session() as db:
+        participant = (
+            await sessions_service.participant_by_token(db, session_id=session_id, token=token)
+            if token
+            else None
+        )
+        live = await db.get(LiveSession, session_id) if participant else None
+    if participant is None or live is None:
+        await _refuse(websocket, "join the session first")
+        return
+    await websocket.accept()
+    async with hub.subscribe(channels.participants(session_id)) as sub:
+        app.state.presence.join(session_id)
+        try:
+            await _send_snapshot(websocket, sub, live, to_presenter=False)
+            in_flight = asyncio.Semaphore(ANSWERS_IN_FLIGHT)
+            tasks: set[asyncio.Task[None]] = set()
+
+            async def answer(client_id: str, data: AnswerIn) -> None:
+                try:
+                    outcome = await writer.submit(
+                        session_id=session_id,
+                        participant_id=participant.id,
+                        client_id=client_id,
+                        question_id=data.question_id,
+                        value=data.value,
+                    )
+                finally:
+                    in_flight.release()
+                if outcome.ok:
+                    sub.deliver(encode("answer.ack", {"id": client_id}))
+                else:
+                    sub.deliver(
+                        encode(
+                            "answer.error",
+                            {"id": client_id, "code": outcome.code, "message": outcome.message},
+                        )
+                    )
+
+            async def on_message(text: str) -> None:
+                try:
+                    message = decode_client(text)
+                except EnvelopeError as e:
+                    sub.deliver(_error(e.code, e.message))
+                    return
+                if message.type != "answer":
+                    sub.deliver(
+                        _error("unknown_type", f'Phones send "answer" messages, not "{message.type}".')
+                    )
+                    return
+                if message.id is None:
+                    sub.deliver(
+                        _error("missing_id", 'An answer needs an "id" made by the phone, unique per answer.')
+                    )
+                    return
+                try:
+                    data = AnswerIn.model_validate(message.data)
+                except ValidationError:
+                    sub.deliver(
+                        encode(
+                            "answer.error",
+                            {
+                                "id": message.id,
+                                "code": "malformed_answer",
+                                "message": 'An answer\'s data is {"question_id": ..., "value": ...}.',
+                            },
+                        )
+                    )
+                    return
+                await in_flight.acquire()
+                task = asyncio.create_task(answer(message.id, data))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+
+            await _serve(websocket, sub, on_message)
+        finally:
+            app.state.presence.leave(session_id)
+
+
+@router.websocket("/ws/presenter/{session_id}")
+async def presenter_socket(websocket: WebSocket, session_id: str) -> None:
+    """A presenter screen or console: session.state, every shown poll.results, presence."""
+    app = websocket.app
+    if not origin_allowed(websocket):
+        await _refuse(websocket, "origin not allowed")
+        return
+    token = bearer_token(websocket.headers.get("authorization")) or websocket.cookies.get(LOGIN_COOKIE)
+    database: Database = app.state.database
+    async with database.read_session() as db:
+        account = await account_from_token(db, app.state.secret_key, token) if token else None
+        live = await db.get(LiveSession, session_id) if account else None
+    if account is None or live is None or live.owner_id != account.id:
+        await _refuse(websocket, "log in as this session's facilitator")
+        return
+    await websocket.accept()
+    async with app.state.hub.subscribe(channels.presenters(session_id)) as sub:
+        await _send_snapshot(websocket, sub, live, to_presenter=True)
+        sub.deliver(encode("presence", {"participants": app.state.presence.count(session_id)}))
+        await _serve(websocket, sub, None)
+
+
+async def _send_snapshot(
+    websocket: WebSocket, sub: Subscription, live: LiveSession, *, to_presenter: bool
+) -> None:
+    """session.state with "snapshot": true, then the current question's results where this socket may
+    see them. Read after subscribing, so nothing published meanwhile is lost."""
+    app = websocket.app
+    seq = await app.state.hub.current_seq(live.id)
+    async with app.state.database.read_session() as db:
+        live = await db.get(LiveSession, live.id) or live
+        question = await current_question(db, live)
+        state = session_state(live, question) | {"snapshot": True}
+        result = None
+        if question is not None and (to_presenter or question.results_visible):
+            result = await polls_results.shown(db, question=question)
+    sub.deliver(encode("session.state", state, seq=seq))
+    if result is not None:
+        sub.deliver(encode("poll.results", result.model_dump(), seq=seq))
