@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 export THIRDSPACE_ENVIRONMENT ?= development
 
-.PHONY: run test lint typecheck pytest vendor bench e2e clean
+.PHONY: run test lint typecheck pytest browser vendor bench e2e clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(eval export THIRDSPACE_PUBLIC_URL ?= http://127.0.0.1:$(or $(PORT),8000))
 	$(BIN)/thirdspace migrate
 	$(BIN)/thirdspace demo
 	$(BIN)/thirdspace serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
@@ -26,12 +27,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+browser:
+	bash scripts/ensure-chromium.sh
+
+pytest: $(STAMP) browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
-e2e: $(STAMP)
+e2e: $(STAMP) browser
 	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
 vendor:

@@ -64,8 +64,8 @@ class Settings(BaseSettings):
         """Refuse what this version cannot run yet, with a sentence saying so."""
         if not self.is_sqlite:
             raise ConfigError(
-                "THIRDSPACE_DATABASE_URL: only SQLite (sqlite+aiosqlite:///path) is supported in this version; "
-                "PostgreSQL arrives with the multi-node work."
+                "THIRDSPACE_DATABASE_URL: only SQLite (sqlite+aiosqlite:///path) is supported in this "
+                "version; PostgreSQL arrives with the multi-node work."
             )
         if self.BROKER_URL != "memory://":
             raise ConfigError(
@@ -81,8 +81,9 @@ class Settings(BaseSettings):
             return self.SECRET_KEY
         if self.ENVIRONMENT != "development":
             raise ConfigError(
-                "THIRDSPACE_SECRET_KEY is not set. Outside development the server will not start without it: "
-                'set it to a long random value (python3 -c "import secrets; print(secrets.token_urlsafe(48))"), '
+                "THIRDSPACE_SECRET_KEY is not set. Outside development the server will not start without "
+                "it: set it to a long random value "
+                '(python3 -c "import secrets; print(secrets.token_urlsafe(48))"), '
                 "or set THIRDSPACE_ENVIRONMENT=development on your own machine."
             )
         path = self.DATA_DIR / "secret_key"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, MetaData, Table, TypeDecorator, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -127,3 +127,15 @@ def insert_for(db_or_dialect: Any, table: Any) -> Any:
     if name == "postgresql":
         return postgresql_insert(table)
     raise RuntimeError(f"no upsert for dialect {name}")
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a SQLModel table class (for dialect INSERTs)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+def rowcount(result: Any) -> int:
+    """Rows an UPDATE or INSERT matched (a CursorResult's rowcount)."""
+    count: int = result.rowcount
+    return count

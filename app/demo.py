@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from app.auth import service as auth_service
 from app.config import Settings
@@ -46,15 +47,15 @@ async def ensure_demo(settings: Settings, *, password: str) -> str:
                 lines.append(f"Demo facilitator: {DEMO_EMAIL}  password: {password}  (shown only this once)")
             else:
                 lines.append(
-                    f"Demo facilitator: {DEMO_EMAIL} (password as first printed; to set a new one: "
-                    f"printf 'new-password' | .venv/bin/thirdspace user password {DEMO_EMAIL} --password-stdin)"
+                    f"Demo facilitator: {DEMO_EMAIL} (password as first printed; to set a new one: printf "
+                    f"'new-password' | .venv/bin/thirdspace user password {DEMO_EMAIL} --password-stdin)"
                 )
             live = await db.scalar(
                 select(LiveSession)
                 .where(
-                    LiveSession.owner_id == account.id,
-                    LiveSession.title == DEMO_TITLE,
-                    LiveSession.closed_at.is_(None),  # type: ignore[union-attr]
+                    col(LiveSession.owner_id) == account.id,
+                    col(LiveSession.title) == DEMO_TITLE,
+                    col(LiveSession.closed_at).is_(None),
                 )
                 .limit(1)
             )

@@ -71,8 +71,30 @@ def render(request: Request, error: AppError) -> Response:
     return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
 
-def _field_name(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form")]
+_SOURCES = ("body", "query", "path", "form", "header", "cookie")
+_UNION_TAG_ERRORS = ("union_tag_invalid", "union_tag_not_found")
+
+
+def _field_name(error: dict[str, Any], body: Any) -> str:
+    """The field as the client named it. Pydantic puts a tagged union's tag in the path
+    (`choice.options` for `options`), so a path part that is not a key of the body sent is skipped;
+    an unknown or missing tag is the discriminator's own field (`kind`)."""
+    loc = list(error.get("loc", ()))
+    source = loc.pop(0) if loc and loc[0] in _SOURCES else None
+    parts: list[str] = []
+    node = body if source == "body" else None
+    for i, part in enumerate(loc):
+        if isinstance(node, dict) and part not in node and i < len(loc) - 1:
+            continue
+        parts.append(str(part))
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+    if error.get("type") in _UNION_TAG_ERRORS:
+        parts.append(str(error.get("ctx", {}).get("discriminator", "kind")).strip("'"))
     return ".".join(parts) or "body"
 
 
@@ -82,7 +104,7 @@ def from_validation(exc: RequestValidationError) -> AppError:
         return AppError(400, "malformed_json", "The body is not valid JSON.")
     fields: dict[str, str] = {}
     for e in errors:
-        fields.setdefault(_field_name(tuple(e.get("loc", ()))), str(e.get("msg", "invalid")))
+        fields.setdefault(_field_name(e, exc.body), str(e.get("msg", "invalid")))
     if set(fields) == {"body"}:
         return AppError(400, "bad_request", "The body is missing or is not a JSON object.", fields=fields)
     return AppError(422, "invalid", "Some fields are invalid; see error.fields.", fields=fields)
@@ -104,7 +126,8 @@ def install(app: FastAPI) -> None:
         code, message = _STATUS_CODES.get(exc.status_code, ("error", "The request failed."))
         if isinstance(exc.detail, str) and exc.status_code not in (404, 405) and exc.detail:
             message = exc.detail
-        return render(request, AppError(exc.status_code, code, message, headers=exc.headers))
+        headers = dict(exc.headers) if exc.headers else None
+        return render(request, AppError(exc.status_code, code, message, headers=headers))
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         return render(

@@ -52,6 +52,11 @@ def _to_login(request: Request) -> Response:
     return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 
 
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    return Response(status_code=204)
+
+
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
@@ -205,7 +210,8 @@ async def presenter_page(request: Request, db: Db, session_id: str) -> Response:
     account, csrf = found
     live = await sessions_service.get_owned(db, session_id=session_id, owner=account)
     join_url = links(request, live)["join_url"]
-    qr_svg = segno.make(join_url, error="m").svg_inline(scale=8, border=2, dark="#000", light="#fff")
+    # No fixed size: the SVG keeps its viewBox and fills the presenter's side panel.
+    qr_svg = segno.make(join_url, error="m").svg_inline(border=2, dark="#000", light="#fff", omitsize=True)
     page_data = {
         "session": {
             "id": live.id,

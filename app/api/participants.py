@@ -41,7 +41,7 @@ async def join(request: Request, response: Response, db: Db, body: JoinRequest) 
     if live is None:
         limiter.fail(address)
         raise AppError(404, "unknown_code", "No open session has that code. Check the code and try again.")
-    participant, token = await sessions_service.join(db, live=live)
+    _participant, token = await sessions_service.join(db, live=live)
     response.set_cookie(
         participant_cookie(live.id),
         token,

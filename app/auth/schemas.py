@@ -9,5 +9,5 @@ from pydantic import BaseModel
 
 class TokenPublic(BaseModel):
     access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105  (the OAuth2 token type, not a secret)
     expires_in: int

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth import security
 from app.auth.models import Account, Role
@@ -35,7 +36,7 @@ async def set_password(db: AsyncSession, *, account: Account, password: str) -> 
 
 async def get_by_email(db: AsyncSession, *, email: str) -> Account | None:
     """The account with this e-mail address, if any."""
-    result = await db.execute(select(Account).where(Account.email == email.strip().lower()))
+    result = await db.execute(select(Account).where(col(Account.email) == email.strip().lower()))
     return result.scalar_one_or_none()
 
 

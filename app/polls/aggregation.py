@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.polls.models import Answer, AnswerItem, AnswerReceipt
 
@@ -22,15 +23,15 @@ class Tally:
 async def tally(db: AsyncSession, *, question_id: str) -> Tally:
     """Who answered, who declined, and how often each item (option) was chosen."""
     rows = await db.execute(
-        select(Answer.declined, func.count())
-        .where(Answer.question_id == question_id)
-        .group_by(Answer.declined)
+        select(col(Answer.declined), func.count())
+        .where(col(Answer.question_id) == question_id)
+        .group_by(col(Answer.declined))
     )
     by_declined = {bool(declined): count for declined, count in rows.all()}
     items = await db.execute(
-        select(AnswerItem.item, func.count())
-        .where(AnswerItem.question_id == question_id)
-        .group_by(AnswerItem.item)
+        select(col(AnswerItem.item), func.count())
+        .where(col(AnswerItem.question_id) == question_id)
+        .group_by(col(AnswerItem.item))
     )
     return Tally(
         n=by_declined.get(False, 0),
@@ -50,9 +51,9 @@ class Changes:
 async def changes_since(db: AsyncSession, *, question_id: str, receipt_id: int) -> Changes:
     row = (
         await db.execute(
-            select(func.count(func.distinct(AnswerReceipt.participant_id)), func.max(AnswerReceipt.id)).where(
-                AnswerReceipt.question_id == question_id, AnswerReceipt.id > receipt_id
-            )
+            select(
+                func.count(func.distinct(col(AnswerReceipt.participant_id))), func.max(col(AnswerReceipt.id))
+            ).where(col(AnswerReceipt.question_id) == question_id, col(AnswerReceipt.id) > receipt_id)
         )
     ).one()
     return Changes(participants=row[0] or 0, last_receipt_id=row[1] or receipt_id)
@@ -60,6 +61,6 @@ async def changes_since(db: AsyncSession, *, question_id: str, receipt_id: int) 
 
 async def last_receipt_id(db: AsyncSession, *, question_id: str) -> int:
     value = await db.scalar(
-        select(func.max(AnswerReceipt.id)).where(AnswerReceipt.question_id == question_id)
+        select(func.max(col(AnswerReceipt.id))).where(col(AnswerReceipt.question_id) == question_id)
     )
     return value or 0

@@ -16,8 +16,9 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from app.db import Database, insert_for, utcnow
+from app.db import Database, insert_for, rowcount, table_of, utcnow
 from app.polls import aggregation
 from app.polls.kinds import kind_of
 from app.polls.models import Question, ResultState
@@ -81,7 +82,7 @@ async def _store(db: AsyncSession, question_id: str, result: Shown, *, receipt_i
         "final": final,
         "updated_at": utcnow(),
     }
-    stmt = insert_for(db, ResultState.__table__).values(values)
+    stmt = insert_for(db, table_of(ResultState)).values(values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["question_id"], set_={k: v for k, v in values.items() if k != "question_id"}
     )
@@ -117,7 +118,7 @@ async def _step(database: Database, question_id: str) -> Step | None:
         after = exact(question, await aggregation.tally(db, question_id=question_id), live.min_group)
     async with database.session() as db:
         if state is None:
-            stmt = insert_for(db, ResultState.__table__).values(
+            stmt = insert_for(db, table_of(ResultState)).values(
                 question_id=question_id,
                 receipt_id=changes.last_receipt_id,
                 n=after.n,
@@ -126,16 +127,16 @@ async def _step(database: Database, question_id: str) -> Step | None:
                 final=False,
                 updated_at=utcnow(),
             )
-            moved = (await db.execute(stmt.on_conflict_do_nothing(index_elements=["question_id"]))).rowcount
+            moved = rowcount(await db.execute(stmt.on_conflict_do_nothing(index_elements=["question_id"])))
         else:
             # Only from the state we read: a close (final) or another process's step wins the race.
-            moved = (
+            moved = rowcount(
                 await db.execute(
                     update(ResultState)
                     .where(
-                        ResultState.question_id == question_id,  # type: ignore[arg-type]
-                        ResultState.receipt_id == since,  # type: ignore[arg-type]
-                        ResultState.final.is_(False),  # type: ignore[attr-defined]
+                        col(ResultState.question_id) == question_id,
+                        col(ResultState.receipt_id) == since,
+                        col(ResultState.final).is_(False),
                     )
                     .values(
                         receipt_id=changes.last_receipt_id,
@@ -145,7 +146,7 @@ async def _step(database: Database, question_id: str) -> Step | None:
                         updated_at=utcnow(),
                     )
                 )
-            ).rowcount
+            )
         await db.commit()
     if not moved:
         return Step(question, before, changed=False, raced=True)

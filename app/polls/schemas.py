@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 Prompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 OptionLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -20,6 +20,16 @@ class ChoiceQuestionCreate(_Strict):
     # 2 to 30 options: fewer is not a choice, more does not fit a phone or a projector.
     options: Annotated[list[OptionLabel], Field(min_length=2, max_length=30)]
     multiple: Annotated[bool, Field(strict=True)] = False
+
+    @field_validator("options")
+    @classmethod
+    def _distinct(cls, options: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for label in options:
+            if label.casefold() in seen:
+                raise ValueError(f"the option {label!r} is listed twice; each option must differ")
+            seen.add(label.casefold())
+        return options
 
 
 # One member per kind; `kind` picks it. Other kinds join this union as they land.

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.db import utcnow
 from app.errors import AppError, not_found
@@ -18,7 +19,7 @@ from app.sessions.models import LiveSession
 
 async def _next_position(db: AsyncSession, session_id: str) -> int:
     count = await db.scalar(
-        select(func.count()).select_from(Question).where(Question.session_id == session_id)
+        select(func.count()).select_from(Question).where(col(Question.session_id) == session_id)
     )
     return (count or 0) + 1
 
@@ -55,7 +56,7 @@ async def create_question(db: AsyncSession, *, live: LiveSession, request: Quest
 async def list_questions(db: AsyncSession, *, session_id: str) -> list[Question]:
     """A session's questions in the order they were added."""
     result = await db.execute(
-        select(Question).where(Question.session_id == session_id).order_by(Question.position)
+        select(Question).where(col(Question.session_id) == session_id).order_by(col(Question.position))
     )
     return list(result.scalars())
 
@@ -71,9 +72,9 @@ async def get_question(db: AsyncSession, *, live: LiveSession, question_id: str)
 async def has_answers(db: AsyncSession, *, session_id: str) -> bool:
     """Whether any answer (or "prefer not to answer") exists in the session."""
     found = await db.scalar(
-        select(Answer.question_id)
-        .join(Question, Question.id == Answer.question_id)
-        .where(Question.session_id == session_id)
+        select(col(Answer.question_id))
+        .join(Question, col(Question.id) == col(Answer.question_id))
+        .where(col(Question.session_id) == session_id)
         .limit(1)
     )
     return found is not None

@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from app.db import Database, insert_for, utcnow
+from app.db import Database, insert_for, table_of, utcnow
 from app.polls.kinds import AnswerRejected, kind_of
 from app.polls.models import Answer, AnswerItem, AnswerReceipt, Question
 from app.polls.results import dirty_message
@@ -132,27 +133,29 @@ class AnswerWriter:
         session_ids = {p.session_id for p in batch}
         questions = {
             q.id: q
-            for q in (await db.execute(select(Question).where(Question.id.in_(question_ids)))).scalars()  # type: ignore[attr-defined]
+            for q in (await db.execute(select(Question).where(col(Question.id).in_(question_ids)))).scalars()
         }
         participants = {
             row.id: row.consent_version
             for row in await db.execute(
-                select(Participant.id, Participant.consent_version).where(Participant.id.in_(participant_ids))  # type: ignore[attr-defined]
+                select(col(Participant.id), col(Participant.consent_version)).where(
+                    col(Participant.id).in_(participant_ids)
+                )
             )
         }
         sessions = {
             row.id: row
             for row in await db.execute(
-                select(LiveSession.id, LiveSession.closed_at, LiveSession.consent_version).where(
-                    LiveSession.id.in_(session_ids)  # type: ignore[attr-defined]
-                )
+                select(
+                    col(LiveSession.id), col(LiveSession.closed_at), col(LiveSession.consent_version)
+                ).where(col(LiveSession.id).in_(session_ids))
             )
         }
         seen = {
             (row.participant_id, row.client_id)
             for row in await db.execute(
-                select(AnswerReceipt.participant_id, AnswerReceipt.client_id).where(
-                    tuple_(AnswerReceipt.participant_id, AnswerReceipt.client_id).in_(
+                select(col(AnswerReceipt.participant_id), col(AnswerReceipt.client_id)).where(
+                    tuple_(col(AnswerReceipt.participant_id), col(AnswerReceipt.client_id)).in_(
                         [(p.participant_id, p.client_id) for p in batch]
                     )
                 )
@@ -221,7 +224,7 @@ class AnswerWriter:
             }
             for (q, p), a in latest.items()
         ]
-        upsert = insert_for(db, Answer.__table__)
+        upsert = insert_for(db, table_of(Answer))
         await db.execute(
             upsert.on_conflict_do_update(
                 index_elements=["question_id", "participant_id"],
@@ -235,7 +238,7 @@ class AnswerWriter:
         )
         await db.execute(
             delete(AnswerItem).where(
-                tuple_(AnswerItem.question_id, AnswerItem.participant_id).in_(list(latest))
+                tuple_(col(AnswerItem.question_id), col(AnswerItem.participant_id)).in_(list(latest))
             )
         )
         items = [

@@ -7,6 +7,7 @@ import secrets
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth.models import Account
 from app.auth.security import hash_participant_token
@@ -25,7 +26,7 @@ async def _unused_code(db: AsyncSession) -> str:
     # and failed guesses are rate-limited per address.
     for _ in range(20):
         code = f"{secrets.randbelow(10**8):08d}"
-        taken = await db.scalar(select(LiveSession.id).where(LiveSession.code == code))
+        taken = await db.scalar(select(col(LiveSession.id)).where(col(LiveSession.code) == code))
         if taken is None:
             return code
     raise RuntimeError("no free join code after 20 tries")
@@ -60,7 +61,9 @@ async def get_owned(db: AsyncSession, *, session_id: str, owner: Account) -> Liv
 async def list_owned(db: AsyncSession, *, owner: Account) -> list[LiveSession]:
     """The account's sessions, newest first."""
     result = await db.execute(
-        select(LiveSession).where(LiveSession.owner_id == owner.id).order_by(LiveSession.created_at.desc())
+        select(LiveSession)
+        .where(col(LiveSession.owner_id) == owner.id)
+        .order_by(col(LiveSession.created_at).desc())
     )
     return list(result.scalars())
 
@@ -120,7 +123,7 @@ async def set_current(db: AsyncSession, *, live: LiveSession, question_id: str |
 async def open_session_by_code(db: AsyncSession, *, code: str) -> LiveSession | None:
     """The open session with this join code, if any."""
     result = await db.execute(
-        select(LiveSession).where(LiveSession.code == code, LiveSession.closed_at.is_(None))  # type: ignore[union-attr]
+        select(LiveSession).where(col(LiveSession.code) == code, col(LiveSession.closed_at).is_(None))
     )
     return result.scalar_one_or_none()
 
@@ -138,7 +141,8 @@ async def participant_by_token(db: AsyncSession, *, session_id: str, token: str)
     """The participant of this session that holds this token, if any."""
     result = await db.execute(
         select(Participant).where(
-            Participant.token_hash == hash_participant_token(token), Participant.session_id == session_id
+            col(Participant.token_hash) == hash_participant_token(token),
+            col(Participant.session_id) == session_id,
         )
     )
     return result.scalar_one_or_none()
@@ -161,7 +165,7 @@ async def record_consent(
             409, "consent_stale", "The information sheet has changed; reload the page and read it again."
         )
     if not agree:
-        await db.execute(delete(Participant).where(Participant.id == participant.id))
+        await db.execute(delete(Participant).where(col(Participant.id) == participant.id))
         return False
     if participant.consent_version == live.consent_version:
         raise AppError(409, "already_consented", "You have already agreed to this information sheet.")

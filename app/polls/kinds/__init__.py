@@ -23,7 +23,7 @@ class Kind(Protocol):
     ) -> dict[str, Any]: ...
 
 
-KINDS: dict[str, Kind] = {choice.NAME: choice}  # type: ignore[dict-item]
+KINDS: dict[str, Kind] = {choice.NAME: choice}
 
 
 def kind_of(name: str) -> Kind:
