@@ -1,0 +1,119 @@
+"""A real Chromium drives the pages against `thirdspace serve`: a facilitator logs in, builds and runs a
+question; three phones (320 px wide) join by the QR link, consent, answer; the presenter shows the
+chart, the count and the phones connected; revealed results reach the phones; closing is exact."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
+
+from tests.conftest import ServerProcess
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+async def browser(chromium_path: str) -> AsyncIterator[Browser]:
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield b
+        await b.close()
+
+
+def _watch_errors(page: Page, errors: list[str]) -> None:
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+
+
+async def test_a_live_poll_from_login_to_close(browser: Browser, server_process: ServerProcess) -> None:
+    server = server_process
+    errors: list[str] = []
+    facilitator = await browser.new_context(base_url=server.http)
+    console = await facilitator.new_page()
+    _watch_errors(console, errors)
+    console.on("dialog", lambda dialog: dialog.accept())
+
+    await console.goto("/console")
+    await expect(console).to_have_url(re.compile(r"/login"))
+    await console.fill("#username", "facilitator@example.org")
+    await console.fill("#password", PASSWORD)
+    await console.click("button[type=submit]")
+    await expect(console).to_have_url(re.compile(r"/console$"))
+
+    await console.fill("#title", "Partnership workshop")
+    await console.fill("#consent_text", "We keep your answers anonymously for the evaluation report.")
+    await console.fill("#min_group", "3")
+    await console.click("#new-session button[type=submit]")
+    await expect(console).to_have_url(re.compile(r"/console/[0-9a-f]{32}$"))
+    session_id = console.url.rsplit("/", 1)[1]
+    join_url = await console.locator("#join-url").get_attribute("href")
+    assert join_url is not None and re.search(r"/j/\d{8}$", join_url)
+
+    await console.fill("#q-prompt", "Most important area?")
+    await console.fill("#q-options", "Housing\nHealth\nWork")
+    await console.click("#add-question button[type=submit]")
+    question = console.locator("#questions li").first
+    await expect(question).to_contain_text("Most important area?")
+    await question.get_by_role("button", name="Make current").click()
+    await question.get_by_role("button", name="Open", exact=True).click()
+    await expect(question.get_by_role("button", name="Close", exact=True)).to_be_visible()
+
+    presenter = await facilitator.new_page()
+    _watch_errors(presenter, errors)
+    await presenter.goto(f"/presenter/{session_id}")
+    await expect(presenter.locator("#prompt")).to_have_text("Most important area?")
+    await expect(presenter.locator("svg").first).to_be_visible()  # the QR code
+
+    phones: list[Page] = []
+    for pick in ["Housing", "Housing", "Health"]:
+        phone_context = await browser.new_context(viewport={"width": 320, "height": 640})
+        phone = await phone_context.new_page()
+        _watch_errors(phone, errors)
+        await phone.goto(join_url)
+        await expect(phone).to_have_url(re.compile(rf"/s/{session_id}$"))
+        await expect(phone.locator("#consent-text")).to_contain_text("We keep your answers")
+        await phone.click("#consent-agree")
+        await expect(phone.locator("#prompt")).to_have_text("Most important area?")
+        await phone.get_by_label(pick, exact=True).check()
+        await phone.click("#send")
+        await expect(phone.locator("#answer-status")).to_contain_text("received")
+        width = await phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, f"the phone page is {width} px wide at a 320 px viewport"
+        phones.append(phone)
+
+    await expect(presenter.locator("#answers-n")).to_contain_text("3")
+    await expect(presenter.locator("#presence")).to_contain_text("3")
+    await expect(presenter.locator("#chart")).to_be_visible()
+
+    # One phone changes its answer; then results are revealed on phones.
+    await phones[2].get_by_label("Work", exact=True).check()
+    await phones[2].click("#send")
+    await expect(phones[2].locator("#answer-status")).to_contain_text("received")
+    await question.get_by_role("button", name="Show results on phones").click()
+    await expect(phones[0].locator("#result-bars")).to_be_visible()
+
+    await question.get_by_role("button", name="Close", exact=True).click()
+    await expect(phones[0].locator("#question")).to_contain_text("closed")
+    await expect(console.locator("#live-counts")).to_contain_text("Work")
+    live_counts = await console.locator("#live-counts").inner_text()
+    assert re.search(r"Housing\D*2", live_counts) and re.search(r"Work\D*1", live_counts), live_counts
+
+    assert errors == []
+    await facilitator.close()
