@@ -44,25 +44,42 @@ class Api:
         return await self.token(await self.create_account(role=role))
 
     async def create_session(self, auth: dict[str, str], **settings: Any) -> dict[str, Any]:
-        r = await self.client.post("/api/sessions", json={"title": "Workshop", "settings": settings}, headers=auth)
+        r = await self.client.post(
+            "/api/sessions", json={"title": "Workshop", "settings": settings}, headers=auth
+        )
         assert r.status_code == 201, r.text
         return dict(r.json())
 
     async def create_question(
-        self, auth: dict[str, str], session: dict[str, Any], options: list[str] | None = None, multiple: bool = False
+        self,
+        auth: dict[str, str],
+        session: dict[str, Any],
+        options: list[str] | None = None,
+        multiple: bool = False,
     ) -> dict[str, Any]:
         r = await self.client.post(
             f"/api/sessions/{session['id']}/questions",
-            json={"kind": "choice", "prompt": "Which?", "options": options or ["A", "B", "C"], "multiple": multiple},
+            json={
+                "kind": "choice",
+                "prompt": "Which?",
+                "options": options or ["A", "B", "C"],
+                "multiple": multiple,
+            },
             headers=auth,
         )
         assert r.status_code == 201, r.text
         return dict(r.json())
 
-    async def patch_question(self, auth: dict[str, str], session: dict[str, Any], question: dict[str, Any], **body: Any) -> httpx.Response:
-        return await self.client.patch(f"/api/sessions/{session['id']}/questions/{question['id']}", json=body, headers=auth)
+    async def patch_question(
+        self, auth: dict[str, str], session: dict[str, Any], question: dict[str, Any], **body: Any
+    ) -> httpx.Response:
+        return await self.client.patch(
+            f"/api/sessions/{session['id']}/questions/{question['id']}", json=body, headers=auth
+        )
 
-    async def make_current(self, auth: dict[str, str], session: dict[str, Any], question: dict[str, Any] | None) -> None:
+    async def make_current(
+        self, auth: dict[str, str], session: dict[str, Any], question: dict[str, Any] | None
+    ) -> None:
         r = await self.client.put(
             f"/api/sessions/{session['id']}/current",
             json={"question_id": question["id"] if question else None},
@@ -85,15 +102,21 @@ class Api:
         assert r.status_code == 200, r.text
         return dict(r.json())
 
-    async def consent(self, session: dict[str, Any], joined: dict[str, Any], agree: bool = True) -> httpx.Response:
+    async def consent(
+        self, session: dict[str, Any], joined: dict[str, Any], agree: bool = True
+    ) -> httpx.Response:
         return await self.client.post(
             f"/api/sessions/{session['id']}/consent",
             json={"version": joined["consent"]["version"], "agree": agree},
             headers={"Authorization": f"Bearer {joined['participant_token']}"},
         )
 
-    async def results(self, auth: dict[str, str], session: dict[str, Any], question: dict[str, Any]) -> dict[str, Any]:
-        r = await self.client.get(f"/api/sessions/{session['id']}/questions/{question['id']}/results", headers=auth)
+    async def results(
+        self, auth: dict[str, str], session: dict[str, Any], question: dict[str, Any]
+    ) -> dict[str, Any]:
+        r = await self.client.get(
+            f"/api/sessions/{session['id']}/questions/{question['id']}/results", headers=auth
+        )
         assert r.status_code == 200, r.text
         return dict(r.json())
 
@@ -132,7 +155,9 @@ class Api:
         assert participant is not None, "no participant holds this token"
         return participant.id
 
-    async def submit(self, joined: dict[str, Any], question: dict[str, Any], value: Any, client_id: str) -> Any:
+    async def submit(
+        self, joined: dict[str, Any], question: dict[str, Any], value: Any, client_id: str
+    ) -> Any:
         """An answer handed to the app's writer as a phone's socket hands it over; returns the Outcome."""
         return await self.app.state.writer.submit(
             session_id=joined["session"]["id"],

@@ -24,10 +24,14 @@ async def _next(ws: ClientConnection, type_: str, timeout: float = 5) -> dict[st
 async def test_contract_flow(server_process: ServerProcess) -> None:
     server = server_process
     async with httpx.AsyncClient(base_url=server.http) as http:
-        r = await http.post("/api/auth/token", data={"username": "facilitator@example.org", "password": PASSWORD})
+        r = await http.post(
+            "/api/auth/token", data={"username": "facilitator@example.org", "password": PASSWORD}
+        )
         assert r.status_code == 200
         auth = {"Authorization": f"Bearer {r.json()['access_token']}"}
-        r = await http.post("/api/sessions", json={"title": "Contract", "settings": {"min_group": 5}}, headers=auth)
+        r = await http.post(
+            "/api/sessions", json={"title": "Contract", "settings": {"min_group": 5}}, headers=auth
+        )
         assert r.status_code == 201
         session = r.json()
         assert len(session["code"]) == 8 and session["code"].isdigit()
@@ -40,7 +44,9 @@ async def test_contract_flow(server_process: ServerProcess) -> None:
         question = r.json()
         options = [o["id"] for o in question["options"]]
         assert (
-            await http.put(f"/api/sessions/{session['id']}/current", json={"question_id": question["id"]}, headers=auth)
+            await http.put(
+                f"/api/sessions/{session['id']}/current", json={"question_id": question["id"]}, headers=auth
+            )
         ).status_code == 200
         r = await http.patch(
             f"/api/sessions/{session['id']}/questions/{question['id']}", json={"open": True}, headers=auth
@@ -75,7 +81,15 @@ async def test_contract_flow(server_process: ServerProcess) -> None:
         sent_at: dict[int, float] = {}
         for i, (ws, pick) in enumerate(zip(phones, picks, strict=True)):
             sent_at[i] = time.perf_counter()
-            await ws.send(json.dumps({"type": "answer", "id": f"a{i}", "data": {"question_id": question["id"], "value": {"choices": [options[pick]]}}}))
+            await ws.send(
+                json.dumps(
+                    {
+                        "type": "answer",
+                        "id": f"a{i}",
+                        "data": {"question_id": question["id"], "value": {"choices": [options[pick]]}},
+                    }
+                )
+            )
             ack = await _next(ws, "answer.ack")
             assert ack["data"] == {"id": f"a{i}"}
             assert "seq" not in ack
@@ -90,11 +104,35 @@ async def test_contract_flow(server_process: ServerProcess) -> None:
         print(f"\nanswer -> presenter latency (5th answer to first shown result): {latency_ms:.1f} ms")
 
         # One phone changes its answer; then an id is sent again, and an older id after a newer answer.
-        await phones[5].send(json.dumps({"type": "answer", "id": "b5", "data": {"question_id": question["id"], "value": {"choices": [options[0]]}}}))
+        await phones[5].send(
+            json.dumps(
+                {
+                    "type": "answer",
+                    "id": "b5",
+                    "data": {"question_id": question["id"], "value": {"choices": [options[0]]}},
+                }
+            )
+        )
         assert (await _next(phones[5], "answer.ack"))["data"]["id"] == "b5"
-        await phones[5].send(json.dumps({"type": "answer", "id": "b5", "data": {"question_id": question["id"], "value": {"choices": [options[1]]}}}))
+        await phones[5].send(
+            json.dumps(
+                {
+                    "type": "answer",
+                    "id": "b5",
+                    "data": {"question_id": question["id"], "value": {"choices": [options[1]]}},
+                }
+            )
+        )
         assert (await _next(phones[5], "answer.ack"))["data"]["id"] == "b5"
-        await phones[5].send(json.dumps({"type": "answer", "id": "a5", "data": {"question_id": question["id"], "value": {"choices": [options[3]]}}}))
+        await phones[5].send(
+            json.dumps(
+                {
+                    "type": "answer",
+                    "id": "a5",
+                    "data": {"question_id": question["id"], "value": {"choices": [options[3]]}},
+                }
+            )
+        )
         assert (await _next(phones[5], "answer.ack"))["data"]["id"] == "a5"
 
         r = await http.patch(

@@ -40,7 +40,9 @@ class TestContractRoutes:
     def test_every_contract_route_is_in_openapi(self) -> None:
         openapi = _app().openapi()
         have = {(method.upper(), _shape(path)) for path, item in openapi["paths"].items() for method in item}
-        missing = {f"{m} {_shape(p)}" for m, p in ROUTE.findall(CONTRACT.read_text()) if (m, _shape(p)) not in have}
+        missing = {
+            f"{m} {_shape(p)}" for m, p in ROUTE.findall(CONTRACT.read_text()) if (m, _shape(p)) not in have
+        }
         assert missing == NOT_YET
 
 
@@ -50,7 +52,11 @@ class TestProtocolDoc:
         missing = []
         for route in _app().routes:
             if isinstance(route, APIRoute):
-                missing += [f"{m} {route.path}" for m in sorted(route.methods - {"HEAD"}) if f"{m} {route.path}" not in text]
+                missing += [
+                    f"{m} {route.path}"
+                    for m in sorted(route.methods - {"HEAD"})
+                    if f"{m} {route.path}" not in text
+                ]
             elif isinstance(route, WebSocketRoute) and route.path not in text:
                 missing.append(route.path)
         assert missing == []

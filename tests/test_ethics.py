@@ -65,7 +65,9 @@ class TestIdentity:
 
 
 class TestNothingIdentifyingStoredOrLogged:
-    async def test_no_address_user_agent_token_or_body_in_database_or_log(self, server_process: ServerProcess) -> None:
+    async def test_no_address_user_agent_token_or_body_in_database_or_log(
+        self, server_process: ServerProcess
+    ) -> None:
         server = server_process
         transport = httpx.AsyncHTTPTransport(local_address=CLIENT_ADDRESS)
         headers = {"User-Agent": USER_AGENT}
@@ -88,9 +90,15 @@ class TestNothingIdentifyingStoredOrLogged:
                     headers=auth,
                 )
             ).json()
-            await http.put(f"/api/sessions/{session['id']}/current", json={"question_id": question["id"]}, headers=auth)
-            await http.patch(f"/api/sessions/{session['id']}/questions/{question['id']}", json={"open": True}, headers=auth)
-            await http.post("/api/join", json={"code": "00000000"})  # a failed join: rate limiting must not store it
+            await http.put(
+                f"/api/sessions/{session['id']}/current", json={"question_id": question["id"]}, headers=auth
+            )
+            await http.patch(
+                f"/api/sessions/{session['id']}/questions/{question['id']}", json={"open": True}, headers=auth
+            )
+            await http.post(
+                "/api/join", json={"code": "00000000"}
+            )  # a failed join: rate limiting must not store it
             joined = (await http.post("/api/join", json={"code": session["code"]})).json()
             token = joined["participant_token"]
             r = await http.post(
@@ -143,8 +151,9 @@ class TestConsent:
         }
         assert (await api.consent(session, joined)).status_code == 200
         async with api.app.state.database.read_session() as db:
-            from app.sessions.models import Participant
             from sqlmodel import select
+
+            from app.sessions.models import Participant
 
             participant = (await db.execute(select(Participant))).scalar_one()
         assert participant.consent_version == hashlib.sha256(text.encode()).hexdigest()
@@ -189,6 +198,8 @@ class TestSmallGroups:
 
     async def test_k_below_3_is_refused(self, api: Api) -> None:
         auth = await api.facilitator()
-        r = await api.client.post("/api/sessions", json={"title": "x", "settings": {"min_group": 2}}, headers=auth)
+        r = await api.client.post(
+            "/api/sessions", json={"title": "x", "settings": {"min_group": 2}}, headers=auth
+        )
         assert r.status_code == 422
         assert "settings.min_group" in r.json()["error"]["fields"]
