@@ -7,8 +7,11 @@ import asyncio
 import secrets
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from app.config import ConfigError, Settings, get_settings
+
+NOT_MIGRATED = "the database is not migrated to the latest schema: run `thirdspace migrate` first."
 
 
 def _fail(message: str) -> int:
@@ -16,12 +19,31 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _migrated(settings: Settings) -> bool:
+    """Whether the database is at the latest schema. A SQLite file that does not exist is not (and is
+    not created here: connecting would make an empty file, or fail when its folder is missing)."""
+    from app.db import Database
+    from app.migrate import schema_is_current
+
+    if settings.is_sqlite:
+        path = settings.DATABASE_URL.split(":///", 1)[-1]
+        if path and path != ":memory:" and not Path(path).exists():
+            return False
+
+    async def check() -> bool:
+        database = Database(settings.DATABASE_URL)
+        try:
+            return await schema_is_current(database.engine)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(check())
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from app.db import Database
     from app.logs import LOG_CONFIG
-    from app.migrate import schema_is_current
 
     settings.check_supported()
     if args.workers > 1 and settings.BROKER_URL == "memory://":
@@ -30,16 +52,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             "Run one worker (the default) until Redis support lands."
         )
     settings.secret_key()
-
-    async def migrated() -> bool:
-        database = Database(settings.DATABASE_URL)
-        try:
-            return await schema_is_current(database.engine)
-        finally:
-            await database.dispose()
-
-    if not asyncio.run(migrated()):
-        return _fail("the database is not migrated to the latest schema: run `thirdspace migrate` first.")
+    if not _migrated(settings):
+        return _fail(NOT_MIGRATED)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -90,6 +104,8 @@ def _user(settings: Settings, args: argparse.Namespace) -> int:
     from app.db import Database
 
     password = _read_password(args)
+    if not _migrated(settings):
+        return _fail(NOT_MIGRATED)
 
     async def run() -> str:
         database = Database(settings.DATABASE_URL)
@@ -123,6 +139,8 @@ def _user(settings: Settings, args: argparse.Namespace) -> int:
 def _demo(settings: Settings) -> int:
     from app.demo import ensure_demo
 
+    if not _migrated(settings):
+        return _fail(NOT_MIGRATED)
     password = settings.DEMO_PASSWORD or secrets.token_urlsafe(12)
     report = asyncio.run(ensure_demo(settings, password=password))
     print(report)

@@ -398,6 +398,26 @@ class TestLiveResults:
         counts = results[-1]["data"]["summary"]["counts"]
         assert [counts[o["id"]] for o in question["options"]] == [17, 17, 16]
 
+    async def test_broker_loss_closes_sockets_1012_and_results_keep_flowing(self, live_api: Api) -> None:
+        auth = await live_api.facilitator()
+        session = await live_api.create_session(auth, min_group=3)
+        question = await live_api.live_question(auth, session)
+        phone = await live_api.phone(session)
+        live_api.app.state.hub._lost()  # what a backend reports when its broker connection drops
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await phone.recv()
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1012
+        await asyncio.sleep(0.3)  # the ticker subscribes again after a tick
+        presenter = await live_api.presenter(auth, session)
+        for i in range(3):
+            await (await live_api.phone(session)).answer(question, choice(question, 0), f"after{i}")
+        shown = await presenter.expect("poll.results")
+        while shown["data"]["hidden"]:
+            shown = await presenter.expect("poll.results")
+        assert shown["data"]["n"] == 3
+
     async def test_presence_counts_phones(self, live_api: Api) -> None:
         auth = await live_api.facilitator()
         session = await live_api.create_session(auth)

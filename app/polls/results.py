@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -24,7 +24,7 @@ from app.polls.kinds import kind_of
 from app.polls.models import Question, ResultState
 from app.polls.schemas import ResultsPublic
 from app.realtime import channels
-from app.realtime.hub import Closed, Hub
+from app.realtime.hub import Closed, Hub, Subscription
 from app.sessions.models import LiveSession
 
 log = logging.getLogger(__name__)
@@ -181,26 +181,50 @@ class ResultsTicker:
                 await self._task
 
     async def _run(self, ready: asyncio.Event) -> None:
-        # Unbounded in practice: the ticker drains everything each tick, and coalesces by question.
-        async with self._hub.subscribe(channels.RESULTS_DIRTY, maxsize=1_000_000) as sub:
-            ready.set()
-            while True:
-                self._take(await sub.get())
-                while (more := sub.get_nowait()) is not None:
-                    self._take(more)
-                started = time.monotonic()
-                dirty, self._dirty = self._dirty, {}
-                for question_id, force in dirty.items():
-                    try:
-                        await self._publish(question_id, force)
-                    except Exception:
-                        log.exception("results for a question could not be computed")
-                        self._dirty.setdefault(question_id, force)
-                await asyncio.sleep(max(0.0, self._tick - (time.monotonic() - started)))
+        resubscribed = False
+        while True:
+            # Unbounded in practice: the ticker drains everything each tick, and coalesces by question.
+            async with self._hub.subscribe(channels.RESULTS_DIRTY, maxsize=1_000_000) as sub:
+                ready.set()
+                if resubscribed:
+                    # Messages may have been lost while the broker was away: look at every open question.
+                    await self._mark_open_questions()
+                while await self._tick_once(sub):
+                    pass
+            resubscribed = True
+            await asyncio.sleep(self._tick)
 
-    def _take(self, message: str | Closed) -> None:
-        if isinstance(message, Closed):
-            return
+    async def _tick_once(self, sub: Subscription) -> bool:
+        """Wait for changes, recompute each changed question once, pace to the tick. False when the
+        subscription was closed (the broker went away) and must be made again."""
+        message: str | Closed | None = await sub.get()
+        while message is not None:
+            if isinstance(message, Closed):
+                return False
+            self._take(message)
+            message = sub.get_nowait()
+        started = time.monotonic()
+        dirty, self._dirty = self._dirty, {}
+        for question_id, force in dirty.items():
+            try:
+                await self._publish(question_id, force)
+            except Exception:
+                log.exception("results for a question could not be computed")
+                self._dirty.setdefault(question_id, force)
+        await asyncio.sleep(max(0.0, self._tick - (time.monotonic() - started)))
+        return True
+
+    async def _mark_open_questions(self) -> None:
+        async with self._database.read_session() as db:
+            rows = await db.execute(
+                select(col(Question.id)).where(
+                    col(Question.opened_at).is_not(None), col(Question.closed_at).is_(None)
+                )
+            )
+            for (question_id,) in rows:
+                self._dirty.setdefault(question_id, False)
+
+    def _take(self, message: str) -> None:
         data = json.loads(message)["data"]
         question_id = data["question_id"]
         self._dirty[question_id] = self._dirty.get(question_id, False) or bool(data.get("force"))

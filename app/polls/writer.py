@@ -109,8 +109,14 @@ class AnswerWriter:
                 for _ in batch:
                     self._queue.task_done()
             self.batches += 1
-            for question_id in questions:
-                await self._hub.publish(channels.RESULTS_DIRTY, "results.dirty", dirty_message(question_id))
+            try:
+                for question_id in questions:
+                    await self._hub.publish(
+                        channels.RESULTS_DIRTY, "results.dirty", dirty_message(question_id)
+                    )
+            except Exception:
+                # The answers are committed and acked; screens catch up on the next change or snapshot.
+                log.exception("could not announce changed results")
 
     async def _write(self, batch: list[_Pending]) -> set[str]:
         """Commit one batch; resolve every future; return the questions whose answers changed."""
@@ -136,11 +142,11 @@ class AnswerWriter:
             for q in (await db.execute(select(Question).where(col(Question.id).in_(question_ids)))).scalars()
         }
         participants = {
-            row.id: row.consent_version
+            row.id: row
             for row in await db.execute(
-                select(col(Participant.id), col(Participant.consent_version)).where(
-                    col(Participant.id).in_(participant_ids)
-                )
+                select(
+                    col(Participant.id), col(Participant.session_id), col(Participant.consent_version)
+                ).where(col(Participant.id).in_(participant_ids))
             )
         }
         sessions = {
@@ -181,7 +187,7 @@ class AnswerWriter:
     def _check(
         pending: _Pending,
         questions: dict[str, Question],
-        participants: dict[str, str | None],
+        participants: dict[str, Any],
         sessions: dict[str, Any],
     ) -> tuple[bool, list[tuple[str, int | None]]]:
         live = sessions.get(pending.session_id)

@@ -1,0 +1,213 @@
+"""Participants: joining with a code, the participant cookie, consent and declining, stored tokens."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+
+from app.config import Settings
+from app.sessions.models import Participant
+from tests.factories import Api, assert_error
+
+SHEET = "We record your answers anonymously for the evaluation report."
+
+
+class TestJoin:
+    async def test_right_code_gives_a_token_and_the_session(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        r = await api.client.post("/api/join", json={"code": session["code"]})
+        assert r.status_code == 200
+        body = r.json()
+        assert set(body) == {"participant_token", "session", "consent"}
+        assert body["session"] == {"id": session["id"], "title": "Workshop"}
+        # At least 128 random bits (ETHICS 1): 32 bytes in URL-safe base64 is 43 characters.
+        assert len(body["participant_token"]) >= 43
+
+    async def test_wrong_code_is_404(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        wrong = f"{(int(session['code']) + 1) % 10**8:08d}"
+        r = await api.client.post("/api/join", json={"code": wrong})
+        assert_error(r, 404, "unknown_code")
+
+    async def test_non_digit_code_is_404(self, api: Api) -> None:
+        r = await api.client.post("/api/join", json={"code": "abcd-efg"})
+        assert_error(r, 404, "unknown_code")
+
+    async def test_code_with_spaces_around_it_works(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        r = await api.client.post("/api/join", json={"code": f" {session['code']} "})
+        assert r.status_code == 200
+
+    async def test_missing_code_is_422(self, api: Api) -> None:
+        r = await api.client.post("/api/join", json={})
+        assert_error(r, 422, "invalid", fields={"code"})
+
+    async def test_repeated_failures_are_429_even_for_the_right_code(
+        self, api: Api, settings: Settings
+    ) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        for _ in range(settings.JOIN_FAILURES_ALLOWED):
+            r = await api.client.post("/api/join", json={"code": "not-a-code"})
+            assert r.status_code == 404
+        r = await api.client.post("/api/join", json={"code": session["code"]})
+        assert_error(r, 429, "too_many_attempts")
+        assert 1 <= int(r.headers["Retry-After"]) <= settings.JOIN_FAILURE_WINDOW_SECONDS
+
+    async def test_failures_below_the_limit_do_not_block(self, api: Api, settings: Settings) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        for _ in range(settings.JOIN_FAILURES_ALLOWED - 1):
+            await api.client.post("/api/join", json={"code": "not-a-code"})
+        r = await api.client.post("/api/join", json={"code": session["code"]})
+        assert r.status_code == 200
+
+    async def test_sets_an_httponly_participant_cookie(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        r = await api.client.post("/api/join", json={"code": session["code"]})
+        name = f"ts_p_{session['id']}"
+        assert r.cookies[name] == r.json()["participant_token"]
+        (cookie,) = [c for c in r.headers.get_list("set-cookie") if c.startswith(f"{name}=")]
+        assert "httponly" in cookie.lower()
+
+    async def test_same_browser_in_two_sessions_is_two_participants(self, api: Api) -> None:
+        auth = await api.quick_facilitator()
+        first = await api.join(await api.create_session(auth))
+        second = await api.join(await api.create_session(auth))
+        assert first["participant_token"] != second["participant_token"]
+        assert await api.participant_id(first) != await api.participant_id(second)
+
+    async def test_token_is_valid_for_its_own_session_only(self, api: Api) -> None:
+        auth = await api.quick_facilitator()
+        session = await api.create_session(auth, consent_text=SHEET)
+        other = await api.create_session(auth, consent_text=SHEET)
+        joined = await api.join(session)
+        r = await api.client.post(
+            f"/api/sessions/{other['id']}/consent",
+            json={"version": joined["consent"]["version"], "agree": True},
+            headers={"Authorization": f"Bearer {joined['participant_token']}"},
+        )
+        assert_error(r, 401, "not_authenticated")
+
+
+class TestStoredToken:
+    async def test_only_the_sha256_of_the_token_is_stored(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        joined = await api.join(session)
+        token = joined["participant_token"]
+        async with api.app.state.database.read_session() as db:
+            rows = (await db.execute(text("SELECT * FROM participant"))).mappings().all()
+        assert len(rows) == 1
+        assert rows[0]["token_hash"] == hashlib.sha256(token.encode()).hexdigest()
+        assert all(token not in str(value) for value in rows[0].values())
+
+    async def test_the_raw_token_is_nowhere_in_the_database_files(self, api: Api, settings: Settings) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        token = (await api.join(session))["participant_token"]
+        db_path = Path(settings.DATABASE_URL.split(":///", 1)[1])
+        files = [p for p in db_path.parent.iterdir() if p.name.startswith(db_path.name)]
+        assert db_path in files
+        assert all(token.encode() not in p.read_bytes() for p in files)
+
+
+class TestConsent:
+    async def test_session_without_a_sheet_needs_no_consent(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        joined = await api.join(session)
+        assert joined["consent"] == {"required": False, "text": "", "version": None}
+
+    async def test_consent_without_a_sheet_is_409(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        joined = await api.join(session)
+        assert_error(await api.consent(session, joined), 409, "consent_not_required")
+
+    async def test_sheet_version_is_the_sha256_of_its_text(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator(), consent_text=SHEET)
+        joined = await api.join(session)
+        assert joined["consent"] == {
+            "required": True,
+            "text": SHEET,
+            "version": hashlib.sha256(SHEET.encode()).hexdigest(),
+        }
+
+    async def test_agree(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator(), consent_text=SHEET)
+        joined = await api.join(session)
+        r = await api.consent(session, joined)
+        assert r.status_code == 200
+        assert r.json() == {"agreed": True}
+        async with api.app.state.database.read_session() as db:
+            participant = await db.get(Participant, await api.participant_id(joined))
+        assert participant is not None
+        assert participant.consent_version == joined["consent"]["version"]
+        assert participant.consented_at is not None
+
+    async def test_agreeing_twice_is_409(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator(), consent_text=SHEET)
+        joined = await api.join(session)
+        await api.consent(session, joined)
+        assert_error(await api.consent(session, joined), 409, "already_consented")
+
+    async def test_stale_version_is_409(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator(), consent_text=SHEET)
+        joined = await api.join(session)
+        stale = {**joined, "consent": {**joined["consent"], "version": hashlib.sha256(b"old").hexdigest()}}
+        assert_error(await api.consent(session, stale), 409, "consent_stale")
+
+    async def test_agree_with_the_participant_cookie(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator(), consent_text=SHEET)
+        joined = await api.join(session)
+        r = await api.client.post(
+            f"/api/sessions/{session['id']}/consent",
+            json={"version": joined["consent"]["version"], "agree": True},
+        )
+        assert r.status_code == 200
+
+    async def test_without_a_token_is_401(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator(), consent_text=SHEET)
+        r = await api.client.post(
+            f"/api/sessions/{session['id']}/consent", json={"version": None, "agree": True}
+        )
+        assert_error(r, 401, "not_authenticated")
+
+    async def test_decline_deletes_the_participant(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator(), consent_text=SHEET)
+        joined = await api.join(session)
+        participant_id = await api.participant_id(joined)
+        r = await api.consent(session, joined, agree=False)
+        assert r.status_code == 200
+        assert r.json() == {"agreed": False}
+        async with api.app.state.database.read_session() as db:
+            left = await db.scalar(
+                select(func.count()).select_from(Participant).where(Participant.id == participant_id)
+            )
+        assert left == 0
+
+    async def test_declined_token_no_longer_works(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator(), consent_text=SHEET)
+        joined = await api.join(session)
+        await api.consent(session, joined, agree=False)
+        assert_error(await api.consent(session, joined), 401, "not_authenticated")
+
+    async def test_decline_clears_the_participant_cookie(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator(), consent_text=SHEET)
+        joined = await api.join(session)
+        await api.consent(session, joined, agree=False)
+        assert f"ts_p_{session['id']}" not in api.client.cookies
+
+    async def test_consent_in_a_closed_session_is_409(self, api: Api) -> None:
+        auth = await api.quick_facilitator()
+        session = await api.create_session(auth, consent_text=SHEET)
+        joined = await api.join(session)
+        await api.client.patch(f"/api/sessions/{session['id']}", json={"closed": True}, headers=auth)
+        assert_error(await api.consent(session, joined), 409, "session_closed")
+
+    async def test_agree_as_a_string_is_422(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator(), consent_text=SHEET)
+        joined = await api.join(session)
+        r = await api.client.post(
+            f"/api/sessions/{session['id']}/consent",
+            json={"version": joined["consent"]["version"], "agree": "yes"},
+            headers={"Authorization": f"Bearer {joined['participant_token']}"},
+        )
+        assert_error(r, 422, "invalid", fields={"agree"})

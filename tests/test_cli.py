@@ -1,0 +1,215 @@
+"""The command line, in-process: serve's refusals, migrate, user add/password, demo.
+
+Plain `def` tests: the commands call asyncio.run, which needs no loop already running."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from app.cli import main
+from app.config import get_settings
+
+PUBLIC_URL = "http://poll.example.org"
+
+
+class Cli:
+    def __init__(
+        self, db_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        self.db_path = db_path
+        self._capsys = capsys
+        self._monkeypatch = monkeypatch
+        self.out = ""
+        self.err = ""
+
+    def run(self, *argv: str, stdin: str | None = None) -> int:
+        if stdin is not None:
+            self._monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        self._capsys.readouterr()
+        code = main(list(argv))
+        self.out, self.err = self._capsys.readouterr()
+        return code
+
+    def accounts(self) -> list[tuple[str, str, str]]:
+        with sqlite3.connect(self.db_path) as connection:
+            return list(connection.execute("SELECT email, role, password_hash FROM account ORDER BY email"))
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
+    db_path = tmp_path / "cli.db"
+    monkeypatch.setenv("THIRDSPACE_ENVIRONMENT", "development")
+    monkeypatch.setenv("THIRDSPACE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("THIRDSPACE_DATABASE_URL", f"sqlite+aiosqlite:///{db_path}")
+    monkeypatch.setenv("THIRDSPACE_PUBLIC_URL", PUBLIC_URL)
+    for name in ("SECRET_KEY", "BROKER_URL", "DEMO_PASSWORD"):
+        monkeypatch.delenv(f"THIRDSPACE_{name}", raising=False)
+
+    def no_server(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("uvicorn.run was called: the command should have refused first")
+
+    monkeypatch.setattr(uvicorn, "run", no_server)
+    get_settings.cache_clear()
+    yield Cli(db_path, capsys, monkeypatch)
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def migrated(cli: Cli, migrated_template: Path) -> Cli:
+    shutil.copy(migrated_template, cli.db_path)
+    return cli
+
+
+class TestServe:
+    def test_more_than_one_worker_with_the_memory_broker_is_refused(self, migrated: Cli) -> None:
+        assert migrated.run("serve", "--workers", "2") == 2
+        assert "--workers" in migrated.err
+        assert "memory://" in migrated.err
+
+    def test_unmigrated_database_is_refused(self, cli: Cli) -> None:
+        assert cli.run("serve") == 2
+        assert "thirdspace migrate" in cli.err
+
+    def test_database_in_a_missing_folder_is_refused_with_a_sentence(
+        self, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("THIRDSPACE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/missing/thirdspace.db")
+        get_settings.cache_clear()
+        assert cli.run("serve") == 2
+        assert "thirdspace migrate" in cli.err
+        assert not (tmp_path / "missing").exists()
+
+    def test_unsupported_database_is_refused(self, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("THIRDSPACE_DATABASE_URL", "postgresql+asyncpg://u:p@db/thirdspace")
+        get_settings.cache_clear()
+        assert cli.run("serve") == 2
+        assert "THIRDSPACE_DATABASE_URL" in cli.err
+
+    def test_production_without_a_secret_key_is_refused(
+        self, migrated: Cli, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("THIRDSPACE_ENVIRONMENT", "production")
+        get_settings.cache_clear()
+        assert migrated.run("serve") == 2
+        assert "THIRDSPACE_SECRET_KEY" in migrated.err
+
+    def test_migrated_database_is_served_without_an_access_log(
+        self, migrated: Cli, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        calls: list[dict[str, Any]] = []
+        monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
+        assert migrated.run("serve", "--port", "8123") == 0
+        (kwargs,) = calls
+        assert kwargs["port"] == 8123
+        assert kwargs["workers"] == 1
+        # ETHICS 2: the access log prints client addresses.
+        assert kwargs["access_log"] is False
+        assert kwargs["ws_max_size"] == 65536
+
+
+class TestMigrate:
+    def test_then_user_add_creates_the_account(self, cli: Cli) -> None:
+        assert cli.run("migrate") == 0
+        assert cli.run("user", "add", "X@example.org", "--password-stdin", stdin="a long password\n") == 0
+        assert "x@example.org" in cli.out
+        ((email, role, password_hash),) = cli.accounts()
+        assert (email, role) == ("x@example.org", "facilitator")
+        assert "a long password" not in password_hash
+        assert password_hash.startswith("$argon2id$")
+
+    def test_twice_is_harmless(self, cli: Cli) -> None:
+        assert cli.run("migrate") == 0
+        assert cli.run("migrate") == 0
+
+
+class TestUser:
+    def test_add_on_an_unmigrated_database_is_refused(self, cli: Cli) -> None:
+        assert cli.run("user", "add", "x@example.org", "--password-stdin", stdin="a long password\n") == 2
+        assert "thirdspace migrate" in cli.err
+        assert not cli.db_path.exists()
+
+    def test_role_option(self, migrated: Cli) -> None:
+        code = migrated.run(
+            "user",
+            "add",
+            "r@example.org",
+            "--role",
+            "researcher",
+            "--password-stdin",
+            stdin="a long password\n",
+        )
+        assert code == 0
+        assert [(e, r) for e, r, _ in migrated.accounts()] == [("r@example.org", "researcher")]
+
+    def test_duplicate_add_fails(self, migrated: Cli) -> None:
+        migrated.run("user", "add", "x@example.org", "--password-stdin", stdin="a long password\n")
+        before = migrated.accounts()
+        assert (
+            migrated.run("user", "add", "x@example.org", "--password-stdin", stdin="another password\n") == 2
+        )
+        assert "already exists" in migrated.err
+        assert migrated.accounts() == before
+
+    def test_short_password_is_refused(self, migrated: Cli) -> None:
+        assert migrated.run("user", "add", "x@example.org", "--password-stdin", stdin="short\n") == 2
+        assert "8 characters" in migrated.err
+        assert migrated.accounts() == []
+
+    def test_without_password_stdin_is_refused(self, migrated: Cli) -> None:
+        assert migrated.run("user", "add", "x@example.org") == 2
+        assert "--password-stdin" in migrated.err
+        assert migrated.accounts() == []
+
+    def test_password_replaces_the_hash(self, migrated: Cli) -> None:
+        migrated.run("user", "add", "x@example.org", "--password-stdin", stdin="a long password\n")
+        ((_, _, before),) = migrated.accounts()
+        assert (
+            migrated.run("user", "password", "x@example.org", "--password-stdin", stdin="a new password\n")
+            == 0
+        )
+        ((_, _, after),) = migrated.accounts()
+        assert after != before
+
+    def test_password_for_an_unknown_account_fails(self, migrated: Cli) -> None:
+        code = migrated.run(
+            "user", "password", "nobody@example.org", "--password-stdin", stdin="a new password\n"
+        )
+        assert code == 2
+        assert "nobody@example.org" in migrated.err
+
+
+class TestDemo:
+    def test_prints_links_and_the_password_once(self, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("THIRDSPACE_DEMO_PASSWORD", "demo-password-1234")
+        get_settings.cache_clear()
+        assert cli.run("migrate") == 0
+        assert cli.run("demo") == 0
+        first = cli.out
+        assert "demo-password-1234" in first
+        assert re.search(rf"{PUBLIC_URL}/console/[0-9a-f]{{32}}\b", first)
+        assert re.search(rf"{PUBLIC_URL}/presenter/[0-9a-f]{{32}}\b", first)
+        assert re.search(rf"{PUBLIC_URL}/j/\d{{8}}\b", first)
+        assert cli.run("demo") == 0
+        assert "demo-password-1234" not in cli.out
+        # The same session both times: a second run creates nothing new.
+        assert re.findall(r"/j/\d{8}", cli.out) == re.findall(r"/j/\d{8}", first)
+
+    def test_unmigrated_database_is_refused(self, cli: Cli) -> None:
+        assert cli.run("demo") == 2
+        assert "thirdspace migrate" in cli.err
+        assert cli.out == ""
+
+    def test_generates_a_password_when_none_is_set(self, migrated: Cli) -> None:
+        assert migrated.run("demo") == 0
+        match = re.search(r"password: (\S+)", migrated.out)
+        assert match is not None
+        assert len(match.group(1)) >= 12
