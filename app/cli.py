@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from app.config import ConfigError, Settings, get_settings
 
 NOT_MIGRATED = "the database is not migrated to the latest schema: run `thirdspace migrate` first."
@@ -180,7 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as invalid:
+        problems = "; ".join(
+            f"THIRDSPACE_{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in invalid.errors()
+        )
+        return _fail(f"a setting is invalid: {problems}")
     try:
         if args.command == "serve":
             return _serve(settings, args)

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # Failed joins from one address before 429, and the window they are counted in.
     JOIN_FAILURES_ALLOWED: int = 10
     JOIN_FAILURE_WINDOW_SECONDS: int = 600
+    # Failed logins from one address before 429, and the window they are counted in.
+    LOGIN_FAILURES_ALLOWED: int = 10
+    LOGIN_FAILURE_WINDOW_SECONDS: int = 600
     # Events a slow socket may fall behind by before it is dropped with 1013.
     SOCKET_QUEUE_MAX: int = 256
     DEMO_PASSWORD: str = Field(default="")

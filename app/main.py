@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allowed=settings.JOIN_FAILURES_ALLOWED, window_seconds=settings.JOIN_FAILURE_WINDOW_SECONDS
     )
     app.state.login_limiter = FailureLimiter(
-        allowed=settings.JOIN_FAILURES_ALLOWED, window_seconds=settings.JOIN_FAILURE_WINDOW_SECONDS
+        allowed=settings.LOGIN_FAILURES_ALLOWED, window_seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS
     )
     errors.install(app)
 

@@ -130,6 +130,8 @@ async def login_submit(
             {"error": error.message, "next": _safe_next(next), "csrf_token": csrf},
             status_code=error.status,
         )
+        if error.headers:
+            response.headers.update(error.headers)
         _set_csrf_cookie(request, response, csrf)
         return response
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -230,7 +232,9 @@ async def presenter_page(request: Request, db: Db, session_id: str) -> Response:
 
 def _safe_next(target: str) -> str:
     """Only paths on this site: never an open redirect."""
-    return target if target.startswith("/") and not target.startswith("//") else "/console"
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/console"
+    return target
 
 
 def _set_csrf_cookie(request: Request, response: Response, value: str) -> None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
+from starlette.websockets import WebSocketState
 
 from app.auth.deps import LOGIN_COOKIE, account_from_token, bearer_token
 from app.db import Database
@@ -104,7 +106,29 @@ def _error(code: str, message: str) -> str:
     return encode("error", {"code": code, "message": message})
 
 
+SocketHandler = Callable[[WebSocket, str], Awaitable[None]]
+
+
+def _closes_1011_on_error(handler: SocketHandler) -> SocketHandler:
+    """An unexpected error closes the socket with 1011 (a browser would otherwise see 1006)."""
+
+    @functools.wraps(handler)
+    async def wrapped(websocket: WebSocket, session_id: str) -> None:
+        try:
+            await handler(websocket, session_id)
+        except (WebSocketDisconnect, asyncio.CancelledError):
+            raise
+        except Exception:
+            log.exception("websocket handler failed")
+            if websocket.application_state == WebSocketState.CONNECTED:
+                with contextlib.suppress(Exception):
+                    await websocket.close(SERVER_ERROR, "unexpected server error")
+
+    return wrapped
+
+
 @router.websocket("/ws/participant/{session_id}")
+@_closes_1011_on_error
 async def participant_socket(websocket: WebSocket, session_id: str) -> None:
     """A phone: session.state and poll.results in; answers out, each acked once committed."""
     app = websocket.app
@@ -195,6 +219,7 @@ async def participant_socket(websocket: WebSocket, session_id: str) -> None:
 
 
 @router.websocket("/ws/presenter/{session_id}")
+@_closes_1011_on_error
 async def presenter_socket(websocket: WebSocket, session_id: str) -> None:
     """A presenter screen or console: session.state, every shown poll.results, presence."""
     app = websocket.app
@@ -220,7 +245,8 @@ async def _send_snapshot(
     websocket: WebSocket, sub: Subscription, live: LiveSession, *, to_presenter: bool
 ) -> None:
     """session.state with "snapshot": true, then the current question's results where this socket may
-    see them. Read after subscribing, so nothing published meanwhile is lost."""
+    see them. Read after subscribing, so nothing published meanwhile is lost; the seq is read before
+    the database, so every event up to it is in the snapshot."""
     app = websocket.app
     seq = await app.state.hub.current_seq(live.id)
     async with app.state.database.read_session() as db:
@@ -230,6 +256,7 @@ async def _send_snapshot(
         result = None
         if question is not None and (to_presenter or question.results_visible):
             result = await polls_results.shown(db, question=question)
-    sub.deliver(encode("session.state", state, seq=seq))
+    texts = [encode("session.state", state, seq=seq)]
     if result is not None:
-        sub.deliver(encode("poll.results", result.model_dump(), seq=seq))
+        texts.append(encode("poll.results", result.model_dump(), seq=seq))
+    sub.snapshot_first(texts, seq=seq)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 from app.api.common import client_address
 from app.db import Db
 from app.errors import AppError
+from app.polls import service as polls_service
 from app.sessions import service as sessions_service
 from app.sessions.deps import CurrentParticipant, ParticipantSession, participant_cookie
 from app.sessions.schemas import (
@@ -17,6 +18,7 @@ from app.sessions.schemas import (
     JoinRequest,
     JoinSessionPublic,
 )
+from app.snapshots import queue_results
 
 router = APIRouter(prefix="/api", tags=["participants"])
 
@@ -70,9 +72,16 @@ async def consent(
     body: ConsentRequest,
 ) -> ConsentResult:
     """Agree to the information sheet, or decline (which deletes the participant)."""
+    answered = (
+        [] if body.agree else await polls_service.questions_answered_by(db, participant_id=participant.id)
+    )
     agreed = await sessions_service.record_consent(
         db, live=live, participant=participant, version=body.version, agree=body.agree
     )
     if not agreed:
         response.delete_cookie(participant_cookie(live.id))
+        # Declining removes the participant and, with them, any answers: results must follow.
+        await polls_service.refinalise(db, live=live, questions=answered)
+        for question in answered:
+            queue_results(db, question.id)
     return ConsentResult(agreed=agreed)

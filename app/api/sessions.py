@@ -75,6 +75,10 @@ async def get_session(request: Request, db: Db, live: OwnedSession) -> dict[str,
 async def update_session(request: Request, db: Db, live: OwnedSession, body: SessionUpdate) -> dict[str, Any]:
     """Rename, change settings (never weakening anonymity once answers exist), or close for good."""
     settings = body.settings
+    closing_questions = []
+    if body.closed and not live.closed:
+        # Closing the session closes its open questions for good, each with its exact result (ETHICS 9).
+        closing_questions = await polls_service.close_open_questions(db, live=live)
     await sessions_service.update_session(
         db,
         live=live,
@@ -86,6 +90,8 @@ async def update_session(request: Request, db: Db, live: OwnedSession, body: Ses
     )
     if body.closed:
         queue_session_state(db, live, await current_question(db, live))
+        for question in closing_questions:
+            queue_results(db, question.id)
     return await session_public(request, db, live)
 
 

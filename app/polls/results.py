@@ -197,7 +197,8 @@ class ResultsTicker:
     async def _tick_once(self, sub: Subscription) -> bool:
         """Wait for changes, recompute each changed question once, pace to the tick. False when the
         subscription was closed (the broker went away) and must be made again."""
-        message: str | Closed | None = await sub.get()
+        # With questions left to retry (a failed step), do not wait for a new change to look again.
+        message: str | Closed | None = sub.get_nowait() if self._dirty else await sub.get()
         while message is not None:
             if isinstance(message, Closed):
                 return False

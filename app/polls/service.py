@@ -128,3 +128,31 @@ async def duplicate_question(db: AsyncSession, *, live: LiveSession, question: Q
     db.add(copy)
     await db.flush()
     return copy
+
+
+async def close_open_questions(db: AsyncSession, *, live: LiveSession) -> list[Question]:
+    """Close every open question of a session that is closing, each with its exact final result."""
+    closed = []
+    for question in await list_questions(db, session_id=live.id):
+        if question.is_open and await update_question(
+            db, live=live, question=question, open=False, results_visible=None
+        ):
+            closed.append(question)
+    return closed
+
+
+async def questions_answered_by(db: AsyncSession, *, participant_id: str) -> list[Question]:
+    """The questions a participant has an answer (or a "prefer not to answer") to."""
+    result = await db.execute(
+        select(Question)
+        .join(Answer, col(Answer.question_id) == col(Question.id))
+        .where(col(Answer.participant_id) == participant_id)
+    )
+    return list(result.scalars())
+
+
+async def refinalise(db: AsyncSession, *, live: LiveSession, questions: list[Question]) -> None:
+    """Recompute the exact results of closed questions after answers were removed from them."""
+    for question in questions:
+        if question.is_closed:
+            await results.finalise(db, question=question, k=live.min_group)

@@ -193,11 +193,12 @@ class AnswerWriter:
         live = sessions.get(pending.session_id)
         if live is None or live.closed_at is not None:
             raise AnswerRejected("This session is closed; answers are no longer taken.", "session_closed")
-        if pending.participant_id not in participants:
+        participant = participants.get(pending.participant_id)
+        if participant is None or participant.session_id != pending.session_id:
             raise AnswerRejected(
                 "You are no longer in this session; join again with the code.", "not_participant"
             )
-        if live.consent_version is not None and participants[pending.participant_id] != live.consent_version:
+        if live.consent_version is not None and participant.consent_version != live.consent_version:
             raise AnswerRejected(
                 "Read the information sheet and agree to it before answering.", "consent_required"
             )

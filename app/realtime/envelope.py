@@ -21,6 +21,12 @@ def encode(type_: str, data: Any, *, seq: int | None = None) -> str:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
 
+def envelope_seq(text: str) -> int | None:
+    """The seq of an encoded server message, or None for a reply that carries none."""
+    seq = json.loads(text).get("seq")
+    return seq if isinstance(seq, int) else None
+
+
 class EnvelopeError(ValueError):
     def __init__(self, code: str, message: str, client_id: str | None = None) -> None:
         super().__init__(message)

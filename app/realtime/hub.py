@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
-from app.realtime.envelope import encode
+from app.realtime.envelope import encode, envelope_seq
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,24 @@ class Subscription:
         while not self._queue.empty():
             self._queue.get_nowait()
         self._queue.put_nowait(why)
+
+    def snapshot_first(self, texts: list[str], *, seq: int) -> None:
+        """Put a snapshot (taken at `seq`) ahead of what queued while it was read, dropping queued
+        events it already covers (seq <= the snapshot's), so a screen never steps back to older state."""
+        if self.closed is not None:
+            return
+        queued: list[str | Closed] = []
+        while not self._queue.empty():
+            queued.append(self._queue.get_nowait())
+        for text in texts:
+            self.deliver(text)
+        for item in queued:
+            if isinstance(item, Closed):
+                self.close(item)
+            else:
+                item_seq = envelope_seq(item)
+                if item_seq is None or item_seq > seq:
+                    self.deliver(item)
 
     async def get(self) -> str | Closed:
         return await self._queue.get()

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 
 from app.config import Settings
 from app.sessions.models import Participant
-from tests.factories import Api, assert_error
+from tests.factories import Api, assert_error, choice
 
 SHEET = "We record your answers anonymously for the evaluation report."
 
@@ -211,3 +211,25 @@ class TestConsent:
             headers={"Authorization": f"Bearer {joined['participant_token']}"},
         )
         assert_error(r, 422, "invalid", fields={"agree"})
+
+
+class TestDecliningAfterAnswering:
+    async def test_a_closed_questions_exact_result_drops_the_answer(self, api: Api) -> None:
+        auth = await api.quick_facilitator()
+        session = await api.create_session(auth, min_group=3, consent_text="Sheet")
+        question = await api.live_question(auth, session)
+        joined = []
+        for i in range(4):
+            one = await api.join(session)
+            assert (await api.consent(session, one)).status_code == 200
+            assert (await api.submit(one, question, choice(question, 0), f"a{i}")).ok
+            joined.append(one)
+        await api.patch_question(auth, session, question, open=False)
+        assert (await api.results(auth, session, question))["n"] == 4
+        r = await api.client.post(
+            f"/api/sessions/{session['id']}/consent",
+            json={"version": joined[0]["consent"]["version"], "agree": False},
+            headers={"Authorization": f"Bearer {joined[0]['participant_token']}"},
+        )
+        assert r.status_code == 200
+        assert (await api.results(auth, session, question))["n"] == 3

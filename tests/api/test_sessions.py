@@ -243,3 +243,20 @@ class TestUpdateSession:
         after = await api.join(session)
         assert after["consent"]["version"] != before["consent"]["version"]
         assert after["consent"]["text"] == "Version two"
+
+
+class TestClosingSessionClosesQuestions:
+    async def test_open_questions_close_with_their_exact_result(self, api: Api) -> None:
+        auth = await api.quick_facilitator()
+        session = await api.create_session(auth, min_group=3)
+        question = await api.live_question(auth, session)
+        for i in range(4):
+            joined = await api.join(session)
+            assert (await api.submit(joined, question, choice(question, i % 2), f"a{i}")).ok
+        r = await api.client.patch(f"/api/sessions/{session['id']}", json={"closed": True}, headers=auth)
+        assert r.status_code == 200
+        (closed,) = r.json()["questions"]
+        assert (closed["open"], closed["closed"]) == (False, True)
+        result = await api.results(auth, session, question)
+        assert result["n"] == 4
+        assert result["summary"]["counts"][question["options"][0]["id"]] == 2

@@ -154,3 +154,25 @@ class TestBackendFor:
     def test_other_urls_are_refused(self) -> None:
         with pytest.raises(ValueError, match="redis"):
             backend_for("redis://localhost:6379/0")
+
+
+class TestSnapshotFirst:
+    async def test_snapshot_goes_ahead_of_queued_events_it_covers(self) -> None:
+        from app.realtime.envelope import encode
+        from app.realtime.hub import Hub, MemoryBackend
+
+        hub = Hub(MemoryBackend())
+        await hub.start()
+        async with hub.subscribe("c") as sub:
+            await hub.publish("c", "session.state", {"v": 1}, seq_key="s")  # seq 1: covered
+            await hub.publish("c", "session.state", {"v": 2}, seq_key="s")  # seq 2: newer than the snapshot
+            sub.deliver(encode("answer.ack", {"id": "x"}))  # a reply: no seq, kept
+            sub.snapshot_first([encode("session.state", {"v": 1, "snapshot": True}, seq=1)], seq=1)
+            got = [sub.get_nowait() for _ in range(3)]
+            assert sub.get_nowait() is None
+        await hub.stop()
+        assert [json.loads(str(t))["data"] for t in got] == [
+            {"v": 1, "snapshot": True},
+            {"v": 2},
+            {"id": "x"},
+        ]

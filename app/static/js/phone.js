@@ -257,8 +257,13 @@ function setFormEnabled(enabled) {
   }
 }
 
+let sessionClosed = false;
+
 function renderQuestion() {
   show(ui.poll, true);
+  setText(ui.waiting, sessionClosed
+    ? 'This session has ended. Thank you for taking part.'
+    : 'Waiting for the facilitator…');
   if (!current) {
     show(ui.waiting, true);
     show(ui.question, false);
@@ -286,8 +291,8 @@ function renderQuestion() {
   }
 
   const latest = latestValue(current.id);
-  if (current.closed) {
-    setText(ui.note, 'This question is closed.');
+  if (current.closed || sessionClosed) {
+    setText(ui.note, sessionClosed ? 'This session has ended; answers are no longer taken.' : 'This question is closed.');
     show(ui.note, true);
     show(ui.form, false);
     const acked = Object.prototype.hasOwnProperty.call(answers, current.id);
@@ -390,6 +395,7 @@ ui.preferNot.addEventListener('click', () => {
 
 const handlers = {
   'session.state'(state) {
+    sessionClosed = state.closed === true;
     const next = state.current || null;
     const changedQuestion = !current || !next || current.id !== next.id;
     if (changedQuestion) {
