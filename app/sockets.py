@@ -73,18 +73,12 @@ async def _pump(websocket: WebSocket, sub: Subscription) -> None:
 async def _serve(
     websocket: WebSocket, sub: Subscription, on_message: Callable[[str], Awaitable[None]] | None
 ) -> None:
-    """Run the sender and the receiver until either ends."""
+    """Receive here while a task sends. When the sender closes the socket (1013, 1012), the client's
+    closing handshake ends the receive loop; no task per message."""
     sender = asyncio.create_task(_pump(websocket, sub))
     try:
-        while not sender.done():
-            receive = asyncio.create_task(websocket.receive())
-            done, _ = await asyncio.wait({receive, sender}, return_when=asyncio.FIRST_COMPLETED)
-            if receive not in done:
-                receive.cancel()
-                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                    await receive
-                break
-            message = receive.result()
+        while True:
+            message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
             text = message.get("text")
