@@ -48,7 +48,9 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
         text=True,
         timeout=300,
     )  # fmt: skip
-    assert done.returncode == 0, f"bench exited {done.returncode}\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    assert done.returncode == 0, (
+        f"bench exited {done.returncode}\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    )
     reports = list(out.glob("*-smoke.json"))
     assert len(reports) == 1, list(out.iterdir())
     assert reports[0].with_suffix(".md").exists()
@@ -56,7 +58,9 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def test_report_has_every_figure_for_both_servers(report: dict) -> None:
-    assert {"name", "date", "command", "machine", "options", "results", "comparison", "targets"} <= set(report)
+    assert {"name", "date", "command", "machine", "options", "results", "comparison", "targets"} <= set(
+        report
+    )
     assert set(report["results"]) == {"thirdspace", "bare"}
     for server, result in report["results"].items():
         for phase, keys in PHASE_KEYS.items():

@@ -1,0 +1,198 @@
+"""Start the server under test as a user would, and watch its memory and CPU from /proc (psutil)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BENCH_EMAIL = "bench@example.org"
+LOG_MARKERS = ("Traceback", " ERROR ", "ERROR:", "Exception in", "CRITICAL")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def thirdspace_command() -> Path:
+    """``thirdspace`` beside the running interpreter (the project's venv), else on PATH."""
+    beside = Path(sys.executable).parent / "thirdspace"
+    if beside.exists():
+        return beside
+    found = shutil.which("thirdspace")
+    if found is None:
+        raise FileNotFoundError("the `thirdspace` command is not installed (pip install -e . in the venv)")
+    return Path(found)
+
+
+class ServerProcess:
+    """One server under test, started in its own process group on 127.0.0.1 and a free port."""
+
+    def __init__(self, kind: str) -> None:
+        if kind not in ("thirdspace", "bare"):
+            raise ValueError(kind)
+        self.kind = kind
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
+        self.log_path = self.tmp / "server.log"
+        self.password = secrets.token_urlsafe(18)
+        self.email = BENCH_EMAIL
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.command: list[str] = []
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "THIRDSPACE_ENVIRONMENT": "development",
+                "THIRDSPACE_DATA_DIR": str(self.tmp),
+                "THIRDSPACE_DATABASE_URL": f"sqlite+aiosqlite:///{self.tmp / 'bench.db'}",
+                "THIRDSPACE_PUBLIC_URL": self.base_url,
+                "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p),
+            }
+        )
+        return env
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Prepare (migrate, add the account), start, and wait until it answers. Blocking."""
+        env = self._env()
+        if self.kind == "thirdspace":
+            exe = str(thirdspace_command())
+            for args, stdin in (
+                ([exe, "migrate"], None),
+                ([exe, "user", "add", self.email, "--password-stdin"], self.password.encode()),
+            ):
+                done = subprocess.run(
+                    args, env=env, input=stdin, capture_output=True, timeout=120, cwd=self.tmp
+                )
+                if done.returncode != 0:
+                    raise RuntimeError(
+                        f"`{' '.join(args[1:])}` failed ({done.returncode}):\n{done.stderr.decode()[-2000:]}"
+                    )
+            self.command = [exe, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        else:
+            self.command = [
+                sys.executable,
+                "-m",
+                "bench.bare",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ]
+        with open(self.log_path, "wb") as log:
+            # Children inherit the harness's raised RLIMIT_NOFILE (set before any server starts).
+            self.proc = subprocess.Popen(
+                self.command,
+                env=env,
+                cwd=self.tmp,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._wait_ready(timeout)
+
+    def _wait_ready(self, timeout: float) -> None:
+        assert self.proc is not None
+        deadline = time.monotonic() + timeout
+        with httpx.Client(base_url=self.base_url, trust_env=False, timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(
+                        f"{self.kind} server exited with {self.proc.returncode}:\n{self.log_tail()}"
+                    )
+                for path in ("/healthz", "/"):
+                    with contextlib.suppress(httpx.HTTPError):
+                        if client.get(path).status_code == 200:
+                            return
+                time.sleep(0.1)
+        raise TimeoutError(f"{self.kind} server did not answer within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def _processes(self) -> list[psutil.Process]:
+        if self.proc is None or self.proc.poll() is not None:
+            return []
+        try:
+            root = psutil.Process(self.proc.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def rss(self) -> int:
+        """Resident memory of the server and its children, in bytes."""
+        total = 0
+        for proc in self._processes():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                total += proc.memory_info().rss
+        return total
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time used so far by the server and its children."""
+        total = 0.0
+        for proc in self._processes():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = proc.cpu_times()
+                total += times.user + times.system
+        return total
+
+    def main_thread_cpu_seconds(self) -> float:
+        """CPU time of the server's main thread (the one running the event loop)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return 0.0
+        try:
+            for thread in psutil.Process(self.proc.pid).threads():
+                if thread.id == self.proc.pid:
+                    return float(thread.user_time + thread.system_time)
+        except psutil.NoSuchProcess:
+            pass
+        return 0.0
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.proc is None else self.proc.pid
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """SIGTERM, then SIGKILL to its own process group if it does not go. Blocking."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        return self.proc.returncode
+
+    def log_tail(self, chars: int = 3000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def log_problems(self) -> list[str]:
+        """Lines of the server's output that report an error or a traceback."""
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return []
+        return [line for line in lines if any(marker in line for marker in LOG_MARKERS)]
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
