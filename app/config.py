@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     LOGIN_FAILURE_WINDOW_SECONDS: int = 600
     # Events a slow socket may fall behind by before it is dropped with 1013.
     SOCKET_QUEUE_MAX: int = 256
+    # Seconds between full garbage collections (app/gcpolicy.py); 0 keeps CPython's own schedule.
+    GC_FULL_COLLECTION_SECONDS: float = 300.0
     DEMO_PASSWORD: str = Field(default="")
 
     @model_validator(mode="after")

@@ -3,7 +3,6 @@ faces are included; static files are mounted."""
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,12 +19,14 @@ from app.api import sessions as sessions_api
 from app.auth.ratelimit import FailureLimiter
 from app.config import ConfigError, Settings, get_settings
 from app.db import Database
+from app.gcpolicy import FullCollections
 from app.migrate import schema_is_current
 from app.polls.results import ResultsTicker
 from app.polls.writer import AnswerWriter
 from app.realtime import channels
 from app.realtime.hub import Hub, backend_for
 from app.realtime.presence import Presence
+from app.sessions.joins import JoinWriter
 
 HERE = Path(__file__).parent
 CONTENT_SECURITY_POLICY = (
@@ -82,21 +83,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
 
         app.state.database = database
+        app.state.snapshots = {}
         app.state.hub = hub
         app.state.writer = AnswerWriter(database, hub, batch_max=settings.WRITER_BATCH_MAX)
         app.state.ticker = ResultsTicker(database, hub, tick_seconds=settings.RESULTS_TICK_SECONDS)
         app.state.presence = Presence(report_presence)
+        app.state.joins = JoinWriter(database, batch_max=settings.WRITER_BATCH_MAX)
+        await app.state.joins.start()
         await app.state.writer.start()
         await app.state.ticker.start()
         await app.state.presence.start()
-        # Everything built so far lives for the process: keep it out of full collections, whose pauses
-        # reach hundreds of milliseconds with thousands of sockets open.
-        gc.collect()
-        gc.freeze()
+        app.state.collections = FullCollections(settings.GC_FULL_COLLECTION_SECONDS)
+        await app.state.collections.start()
         try:
             yield
         finally:
+            await app.state.collections.stop()
             await app.state.writer.stop()
+            await app.state.joins.stop()
             await app.state.presence.stop()
             await app.state.ticker.stop()
             await hub.stop()

@@ -21,7 +21,7 @@ from app.auth.deps import LOGIN_COOKIE, account_from_token, bearer_token
 from app.db import Database
 from app.polls import results as polls_results
 from app.polls.schemas import AnswerIn
-from app.polls.writer import AnswerWriter
+from app.polls.writer import AnswerWriter, Outcome
 from app.realtime import channels
 from app.realtime.envelope import EnvelopeError, decode_client, encode
 from app.realtime.hub import Closed, Hub, Subscription
@@ -36,8 +36,16 @@ router = APIRouter()
 POLICY_VIOLATION = 1008
 SERVER_ERROR = 1011
 # Answers one phone may have waiting for the writer at once; a phone sends one at a time, so 16 only
-# bites a misbehaving client, which then waits instead of growing the writer's queue.
+# bites a misbehaving client, whose further answers are refused instead of growing the writer's queue.
 ANSWERS_IN_FLIGHT = 16
+MALFORMED_ANSWER = {
+    "code": "malformed_answer",
+    "message": 'An answer\'s data is {"question_id": ..., "value": ...}.',
+}
+TOO_MANY_PENDING = {
+    "code": "too_many_pending",
+    "message": "Too many answers are waiting to be saved; wait for their replies, then send again.",
+}
 
 
 def origin_allowed(websocket: WebSocket) -> bool:
@@ -100,6 +108,60 @@ def _error(code: str, message: str) -> str:
     return encode("error", {"code": code, "message": message})
 
 
+class _Phone:
+    """What one phone's socket does with its messages: answers go to the writer, whose reply comes
+    back through the socket's own queue."""
+
+    __slots__ = ("in_flight", "participant_id", "session_id", "sub", "writer")
+
+    def __init__(self, sub: Subscription, writer: AnswerWriter, session_id: str, participant_id: str) -> None:
+        self.sub = sub
+        self.writer = writer
+        self.session_id = session_id
+        self.participant_id = participant_id
+        self.in_flight = 0
+
+    async def on_message(self, text: str) -> None:
+        sub = self.sub
+        try:
+            message = decode_client(text)
+        except EnvelopeError as e:
+            sub.deliver(_error(e.code, e.message))
+            return
+        if message.type != "answer":
+            sub.deliver(_error("unknown_type", f'Phones send "answer" messages, not "{message.type}".'))
+            return
+        if message.id is None:
+            sub.deliver(_error("missing_id", 'An answer needs an "id" made by the phone, unique per answer.'))
+            return
+        try:
+            data = AnswerIn.model_validate(message.data)
+        except ValidationError:
+            sub.deliver(encode("answer.error", {"id": message.id, **MALFORMED_ANSWER}))
+            return
+        if self.in_flight >= ANSWERS_IN_FLIGHT:
+            sub.deliver(encode("answer.error", {"id": message.id, **TOO_MANY_PENDING}))
+            return
+        self.in_flight += 1
+        self.writer.submit_nowait(
+            session_id=self.session_id,
+            participant_id=self.participant_id,
+            client_id=message.id,
+            question_id=data.question_id,
+            value=data.value,
+            reply=functools.partial(self._reply, message.id),
+        )
+
+    def _reply(self, client_id: str, outcome: Outcome) -> None:
+        self.in_flight -= 1
+        if outcome.ok:
+            self.sub.deliver(encode("answer.ack", {"id": client_id}))
+        else:
+            self.sub.deliver(
+                encode("answer.error", {"id": client_id, "code": outcome.code, "message": outcome.message})
+            )
+
+
 SocketHandler = Callable[[WebSocket, str], Awaitable[None]]
 
 
@@ -133,81 +195,22 @@ async def participant_socket(websocket: WebSocket, session_id: str) -> None:
     database: Database = app.state.database
     hub: Hub = app.state.hub
     writer: AnswerWriter = app.state.writer
-    async with database.read_session() as db:
-        participant = (
-            await sessions_service.participant_by_token(db, session_id=session_id, token=token)
-            if token
-            else None
-        )
-        live = await db.get(LiveSession, session_id) if participant else None
-    if participant is None or live is None:
+    participant_id = None
+    if token:
+        async with database.read_session() as db:
+            participant_id = await sessions_service.participant_id_by_token(
+                db, session_id=session_id, token=token
+            )
+    if participant_id is None:
         await _refuse(websocket, "join the session first")
         return
     await websocket.accept()
     async with hub.subscribe(channels.participants(session_id)) as sub:
         app.state.presence.join(session_id)
         try:
-            await _send_snapshot(websocket, sub, live, to_presenter=False)
-            in_flight = asyncio.Semaphore(ANSWERS_IN_FLIGHT)
-            tasks: set[asyncio.Task[None]] = set()
-
-            async def answer(client_id: str, data: AnswerIn) -> None:
-                try:
-                    outcome = await writer.submit(
-                        session_id=session_id,
-                        participant_id=participant.id,
-                        client_id=client_id,
-                        question_id=data.question_id,
-                        value=data.value,
-                    )
-                finally:
-                    in_flight.release()
-                if outcome.ok:
-                    sub.deliver(encode("answer.ack", {"id": client_id}))
-                else:
-                    sub.deliver(
-                        encode(
-                            "answer.error",
-                            {"id": client_id, "code": outcome.code, "message": outcome.message},
-                        )
-                    )
-
-            async def on_message(text: str) -> None:
-                try:
-                    message = decode_client(text)
-                except EnvelopeError as e:
-                    sub.deliver(_error(e.code, e.message))
-                    return
-                if message.type != "answer":
-                    sub.deliver(
-                        _error("unknown_type", f'Phones send "answer" messages, not "{message.type}".')
-                    )
-                    return
-                if message.id is None:
-                    sub.deliver(
-                        _error("missing_id", 'An answer needs an "id" made by the phone, unique per answer.')
-                    )
-                    return
-                try:
-                    data = AnswerIn.model_validate(message.data)
-                except ValidationError:
-                    sub.deliver(
-                        encode(
-                            "answer.error",
-                            {
-                                "id": message.id,
-                                "code": "malformed_answer",
-                                "message": 'An answer\'s data is {"question_id": ..., "value": ...}.',
-                            },
-                        )
-                    )
-                    return
-                await in_flight.acquire()
-                task = asyncio.create_task(answer(message.id, data))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-
-            await _serve(websocket, sub, on_message)
+            await _send_snapshot(websocket, sub, session_id, to_presenter=False)
+            phone = _Phone(sub, writer, session_id, participant_id)
+            await _serve(websocket, sub, phone.on_message)
         finally:
             app.state.presence.leave(session_id)
 
@@ -230,21 +233,37 @@ async def presenter_socket(websocket: WebSocket, session_id: str) -> None:
         return
     await websocket.accept()
     async with app.state.hub.subscribe(channels.presenters(session_id)) as sub:
-        await _send_snapshot(websocket, sub, live, to_presenter=True)
+        await _send_snapshot(websocket, sub, session_id, to_presenter=True)
         sub.deliver(encode("presence", {"participants": app.state.presence.count(session_id)}))
         await _serve(websocket, sub, None)
 
 
 async def _send_snapshot(
-    websocket: WebSocket, sub: Subscription, live: LiveSession, *, to_presenter: bool
+    websocket: WebSocket, sub: Subscription, session_id: str, *, to_presenter: bool
 ) -> None:
     """session.state with "snapshot": true, then the current question's results where this socket may
     see them. Read after subscribing, so nothing published meanwhile is lost; the seq is read before
-    the database, so every event up to it is in the snapshot."""
+    the database, so every event up to it is in the snapshot.
+
+    Every change a snapshot shows is published with a new seq, so a snapshot read at one seq holds
+    until the next: a join burst of thousands of phones reads the database once, not once per phone."""
     app = websocket.app
-    seq = await app.state.hub.current_seq(live.id)
-    async with app.state.database.read_session() as db:
-        live = await db.get(LiveSession, live.id) or live
+    seq = await app.state.hub.current_seq(session_id)
+    cache: dict[tuple[str, bool], tuple[int, list[str]]] = app.state.snapshots
+    cached = cache.get((session_id, to_presenter))
+    if cached is not None and cached[0] == seq:
+        texts = cached[1]
+    else:
+        texts = await _read_snapshot(app.state.database, session_id, seq, to_presenter=to_presenter)
+        cache[(session_id, to_presenter)] = (seq, texts)
+    sub.snapshot_first(texts, seq=seq)
+
+
+async def _read_snapshot(database: Database, session_id: str, seq: int, *, to_presenter: bool) -> list[str]:
+    async with database.read_session() as db:
+        live = await db.get(LiveSession, session_id)
+        if live is None:
+            return []
         question = await current_question(db, live)
         state = session_state(live, question) | {"snapshot": True}
         result = None
@@ -253,4 +272,4 @@ async def _send_snapshot(
     texts = [encode("session.state", state, seq=seq)]
     if result is not None:
         texts.append(encode("poll.results", result.model_dump(), seq=seq))
-    sub.snapshot_first(texts, seq=seq)
+    return texts

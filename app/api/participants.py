@@ -27,8 +27,9 @@ PARTICIPANT_COOKIE_SECONDS = 12 * 3600
 
 
 @router.post("/join")
-async def join(request: Request, response: Response, db: Db, body: JoinRequest) -> JoinPublic:
-    """Join an open session by its code: a new anonymous participant and their token."""
+async def join(request: Request, response: Response, body: JoinRequest) -> JoinPublic:
+    """Join an open session by its code: a new anonymous participant and their token. No request-wide
+    transaction: the lookup reads without the write lock, and the insert goes to the join writer."""
     limiter = request.app.state.join_limiter
     address = client_address(request)
     wait = limiter.retry_after(address)
@@ -39,11 +40,15 @@ async def join(request: Request, response: Response, db: Db, body: JoinRequest) 
             f"Too many wrong codes. Try again in {wait} seconds.",
             headers={"Retry-After": str(wait)},
         )
-    live = await sessions_service.open_session_by_code(db, code=body.code) if body.code.isdigit() else None
-    if live is None:
+    live = None
+    if body.code.isdigit():
+        async with request.app.state.database.read_session() as db:
+            live = await sessions_service.open_session_by_code(db, code=body.code)
+    joined = await request.app.state.joins.join(session_id=live.id) if live is not None else None
+    if live is None or joined is None:
         limiter.fail(address)
         raise AppError(404, "unknown_code", "No open session has that code. Check the code and try again.")
-    _participant, token = await sessions_service.join(db, live=live)
+    _participant_id, token = joined
     response.set_cookie(
         participant_cookie(live.id),
         token,

@@ -8,8 +8,8 @@ receipts it may repeat, then upsert answers, replace their items, and insert rec
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.batching import GroupCommit
 from app.db import Database, insert_for, table_of, utcnow
 from app.polls.kinds import AnswerRejected, kind_of
 from app.polls.models import Answer, AnswerItem, AnswerReceipt, Question
@@ -44,6 +45,9 @@ def refused(code: str, message: str) -> Outcome:
     return Outcome(ok=False, code=code, message=message)
 
 
+Reply = Callable[[Outcome], None]
+
+
 @dataclass(slots=True)
 class _Pending:
     session_id: str
@@ -51,7 +55,18 @@ class _Pending:
     client_id: str
     question_id: str
     value: Any
-    future: asyncio.Future[Outcome] = field(repr=False)
+    reply: Reply = field(repr=False)
+    replied: bool = False
+
+    def resolve(self, outcome: Outcome) -> None:
+        if self.replied:
+            return
+        self.replied = True
+        try:
+            self.reply(outcome)
+        except Exception:
+            # A reply to a socket or waiter that has gone; the answer's fate is already settled.
+            log.debug("an answer's reply could not be delivered", exc_info=True)
 
 
 @dataclass(slots=True)
@@ -61,65 +76,59 @@ class _Accepted:
     items: list[tuple[str, int | None]]
 
 
-class AnswerWriter:
+class AnswerWriter(GroupCommit[_Pending]):
+    name = "answer-writer"
+
     def __init__(self, database: Database, hub: Hub, *, batch_max: int) -> None:
+        super().__init__(batch_max=batch_max)
         self._database = database
         self._hub = hub
-        self._batch_max = batch_max
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-        self.batches = 0
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="answer-writer")
-
-    async def stop(self) -> None:
-        """Finish what is queued, then stop."""
-        if self._task is None:
-            return
-        await self._queue.join()
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+    def submit_nowait(
+        self,
+        *,
+        session_id: str,
+        participant_id: str,
+        client_id: str,
+        question_id: str,
+        value: Any,
+        reply: Reply,
+    ) -> None:
+        """Queue an answer; `reply` is called with its outcome once it is committed or refused. No task
+        or future per answer: at thousands of answers a second, those are what the collector chases."""
+        self._put(_Pending(session_id, participant_id, client_id, question_id, value, reply))
 
     async def submit(
         self, *, session_id: str, participant_id: str, client_id: str, question_id: str, value: Any
     ) -> Outcome:
         """Queue an answer and wait until it is committed or refused."""
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Pending(session_id, participant_id, client_id, question_id, value, future))
+        self.submit_nowait(
+            session_id=session_id,
+            participant_id=participant_id,
+            client_id=client_id,
+            question_id=question_id,
+            value=value,
+            reply=future.set_result,
+        )
         return await future
 
-    async def _run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self._batch_max and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                questions = await self._write(batch)
-            except Exception:
-                log.exception("an answer batch could not be committed")
-                questions = set()
-                for pending in batch:
-                    if not pending.future.done():
-                        pending.future.set_result(
-                            refused("server_error", "The answer could not be saved; please send it again.")
-                        )
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
-            self.batches += 1
-            try:
-                for question_id in questions:
-                    await self._hub.publish(
-                        channels.RESULTS_DIRTY, "results.dirty", dirty_message(question_id)
-                    )
-            except Exception:
-                # The answers are committed and acked; screens catch up on the next change or snapshot.
-                log.exception("could not announce changed results")
+    def _fail(self, batch: list[_Pending]) -> None:
+        failed = refused("server_error", "The answer could not be saved; please send it again.")
+        for pending in batch:
+            pending.resolve(failed)
 
-    async def _write(self, batch: list[_Pending]) -> set[str]:
-        """Commit one batch; resolve every future; return the questions whose answers changed."""
+    async def _write(self, batch: list[_Pending]) -> None:
+        questions = await self._commit(batch)
+        try:
+            for question_id in questions:
+                await self._hub.publish(channels.RESULTS_DIRTY, "results.dirty", dirty_message(question_id))
+        except Exception:
+            # The answers are committed and acked; screens catch up on the next change or snapshot.
+            log.exception("could not announce changed results")
+
+    async def _commit(self, batch: list[_Pending]) -> set[str]:
+        """Commit one batch; reply to every answer; return the questions whose answers changed."""
         outcomes: dict[int, Outcome] = {}
         async with self._database.session() as db:
             accepted = await self._judge(db, batch, outcomes)
@@ -127,8 +136,7 @@ class AnswerWriter:
                 await self._store(db, accepted)
             await db.commit()
         for i, pending in enumerate(batch):
-            if not pending.future.done():
-                pending.future.set_result(outcomes.get(i, ACK))
+            pending.resolve(outcomes.get(i, ACK))
         return {a.pending.question_id for a in accepted}
 
     async def _judge(

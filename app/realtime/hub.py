@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
@@ -34,38 +34,48 @@ RESTARTING = Closed(1012, "server restarting; reconnect now")
 
 
 class Subscription:
-    """One subscriber's bounded queue of message texts."""
+    """One subscriber's bounded queue of message texts: a deque and at most one waiting reader, which
+    is a few hundred bytes per socket where an asyncio.Queue costs about 3 KB."""
+
+    __slots__ = ("_items", "_maxsize", "_waiter", "channels", "closed")
 
     def __init__(self, channels: tuple[str, ...], maxsize: int) -> None:
         self.channels = channels
-        self._queue: asyncio.Queue[str | Closed] = asyncio.Queue(maxsize=maxsize)
+        self._items: deque[str | Closed] = deque()
+        self._maxsize = maxsize
+        self._waiter: asyncio.Future[None] | None = None
         self.closed: Closed | None = None
 
     def deliver(self, text: str) -> None:
         if self.closed is not None:
             return
-        try:
-            self._queue.put_nowait(text)
-        except asyncio.QueueFull:
+        if len(self._items) >= self._maxsize:
             self.close(SLOW_CONSUMER)
+            return
+        self._items.append(text)
+        self._wake()
 
     def close(self, why: Closed) -> None:
         """Drop what is queued and leave only the reason, so the reader wakes and stops."""
         if self.closed is not None:
             return
         self.closed = why
-        while not self._queue.empty():
-            self._queue.get_nowait()
-        self._queue.put_nowait(why)
+        self._items.clear()
+        self._items.append(why)
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def snapshot_first(self, texts: list[str], *, seq: int) -> None:
         """Put a snapshot (taken at `seq`) ahead of what queued while it was read, dropping queued
         events it already covers (seq <= the snapshot's), so a screen never steps back to older state."""
         if self.closed is not None:
             return
-        queued: list[str | Closed] = []
-        while not self._queue.empty():
-            queued.append(self._queue.get_nowait())
+        queued = list(self._items)
+        self._items.clear()
         for text in texts:
             self.deliver(text)
         for item in queued:
@@ -77,13 +87,16 @@ class Subscription:
                     self.deliver(item)
 
     async def get(self) -> str | Closed:
-        return await self._queue.get()
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.popleft()
 
     def get_nowait(self) -> str | Closed | None:
-        try:
-            return self._queue.get_nowait()
-        except asyncio.QueueEmpty:
-            return None
+        return self._items.popleft() if self._items else None
 
 
 class Backend(Protocol):

@@ -128,15 +128,6 @@ async def open_session_by_code(db: AsyncSession, *, code: str) -> LiveSession | 
     return result.scalar_one_or_none()
 
 
-async def join(db: AsyncSession, *, live: LiveSession) -> tuple[Participant, str]:
-    """A new anonymous participant: 256 random bits, of which only the SHA-256 is stored."""
-    token = secrets.token_urlsafe(32)
-    participant = Participant(session_id=live.id, token_hash=hash_participant_token(token))
-    db.add(participant)
-    await db.flush()
-    return participant, token
-
-
 async def participant_by_token(db: AsyncSession, *, session_id: str, token: str) -> Participant | None:
     """The participant of this session that holds this token, if any."""
     result = await db.execute(
@@ -146,6 +137,16 @@ async def participant_by_token(db: AsyncSession, *, session_id: str, token: str)
         )
     )
     return result.scalar_one_or_none()
+
+
+async def participant_id_by_token(db: AsyncSession, *, session_id: str, token: str) -> str | None:
+    """The id of this session's participant holding this token (one indexed lookup, no ORM object)."""
+    return await db.scalar(
+        select(col(Participant.id)).where(
+            col(Participant.token_hash) == hash_participant_token(token),
+            col(Participant.session_id) == session_id,
+        )
+    )
 
 
 def needs_consent(live: LiveSession, participant: Participant) -> bool:
