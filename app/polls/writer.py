@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -165,16 +165,18 @@ class AnswerWriter(GroupCommit[_Pending]):
                 ).where(col(LiveSession.id).in_(session_ids))
             )
         }
+        # participant_id IN (...) uses the (participant_id, client_id) index; SQLite answers a row-value
+        # IN ((p, c), ...) with a scan of the whole table, which grows with every answer.
+        sent = {(p.participant_id, p.client_id) for p in batch}
         seen = {
             (row.participant_id, row.client_id)
             for row in await db.execute(
                 select(col(AnswerReceipt.participant_id), col(AnswerReceipt.client_id)).where(
-                    tuple_(col(AnswerReceipt.participant_id), col(AnswerReceipt.client_id)).in_(
-                        [(p.participant_id, p.client_id) for p in batch]
-                    )
+                    col(AnswerReceipt.participant_id).in_(participant_ids),
+                    col(AnswerReceipt.client_id).in_({p.client_id for p in batch}),
                 )
             )
-        }
+        } & sent
         accepted: list[_Accepted] = []
         for i, pending in enumerate(batch):
             key = (pending.participant_id, pending.client_id)
@@ -251,11 +253,17 @@ class AnswerWriter(GroupCommit[_Pending]):
             ),
             rows,
         )
-        await db.execute(
-            delete(AnswerItem).where(
-                tuple_(col(AnswerItem.question_id), col(AnswerItem.participant_id)).in_(list(latest))
+        by_question: dict[str, list[str]] = {}
+        for q, p in latest:
+            by_question.setdefault(q, []).append(p)
+        for question_id, participants in by_question.items():
+            # One question at a time, so the delete searches the primary key instead of scanning.
+            await db.execute(
+                delete(AnswerItem).where(
+                    col(AnswerItem.question_id) == question_id,
+                    col(AnswerItem.participant_id).in_(participants),
+                )
             )
-        )
         items = [
             {"question_id": q, "participant_id": p, "item": item, "value": value}
             for (q, p), a in latest.items()
