@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -64,8 +66,23 @@ class Database:
         else:
             self.engine = create_async_engine(url, pool_pre_ping=True)
             self.read_engine = self.engine
-        self.session = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.read_session = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        # SQLite has one write lock, and a BEGIN IMMEDIATE that finds it taken sleeps in SQLite's busy
+        # handler (1, 2, 5, 10 … ms), long after the holder is done: measured at 18 ms a batch, 45 % of
+        # the answer writer's time. Writers of this process queue here instead and start the moment
+        # the lock is free. (PostgreSQL locks rows, not the database: no queue there.)
+        self._write_lock = asyncio.Lock() if url.startswith("sqlite") else None
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session that may write. Never open one while holding another in the same task."""
+        if self._write_lock is None:
+            async with self._write_sessions() as db:
+                yield db
+            return
+        async with self._write_lock, self._write_sessions() as db:
+            yield db
 
     async def dispose(self) -> None:
         await self.engine.dispose()

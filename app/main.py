@@ -26,7 +26,7 @@ from app.polls.writer import AnswerWriter
 from app.realtime import channels
 from app.realtime.hub import Hub, backend_for
 from app.realtime.presence import Presence
-from app.sessions.joins import JoinWriter
+from app.sessions.joins import JoinWriter, OpenSessionsByCode
 
 HERE = Path(__file__).parent
 CONTENT_SECURITY_POLICY = (
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.ticker = ResultsTicker(database, hub, tick_seconds=settings.RESULTS_TICK_SECONDS)
         app.state.presence = Presence(report_presence)
         app.state.joins = JoinWriter(database, batch_max=settings.WRITER_BATCH_MAX)
+        app.state.open_sessions = OpenSessionsByCode(database)
         await app.state.joins.start()
         await app.state.writer.start()
         await app.state.ticker.start()

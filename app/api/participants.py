@@ -40,10 +40,7 @@ async def join(request: Request, response: Response, body: JoinRequest) -> JoinP
             f"Too many wrong codes. Try again in {wait} seconds.",
             headers={"Retry-After": str(wait)},
         )
-    live = None
-    if body.code.isdigit():
-        async with request.app.state.database.read_session() as db:
-            live = await sessions_service.open_session_by_code(db, code=body.code)
+    live = await request.app.state.open_sessions.get(body.code) if body.code.isdigit() else None
     joined = await request.app.state.joins.join(session_id=live.id) if live is not None else None
     if live is None or joined is None:
         limiter.fail(address)

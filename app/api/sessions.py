@@ -88,6 +88,7 @@ async def update_session(request: Request, db: Db, live: OwnedSession, body: Ses
         close=bool(body.closed),
         answers_exist=await polls_service.has_answers(db, session_id=live.id),
     )
+    request.app.state.open_sessions.forget(live.code)
     if body.closed:
         queue_session_state(db, live, await current_question(db, live))
         for question in closing_questions:

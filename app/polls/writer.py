@@ -165,33 +165,61 @@ class AnswerWriter(GroupCommit[_Pending]):
                 ).where(col(LiveSession.id).in_(session_ids))
             )
         }
-        # participant_id IN (...) uses the (participant_id, client_id) index; SQLite answers a row-value
-        # IN ((p, c), ...) with a scan of the whole table, which grows with every answer.
-        sent = {(p.participant_id, p.client_id) for p in batch}
-        seen = {
-            (row.participant_id, row.client_id)
-            for row in await db.execute(
-                select(col(AnswerReceipt.participant_id), col(AnswerReceipt.client_id)).where(
-                    col(AnswerReceipt.participant_id).in_(participant_ids),
-                    col(AnswerReceipt.client_id).in_({p.client_id for p in batch}),
-                )
-            )
-        } & sent
-        accepted: list[_Accepted] = []
+        candidates: list[_Accepted] = []
+        refusals: dict[int, Outcome] = {}
         for i, pending in enumerate(batch):
-            key = (pending.participant_id, pending.client_id)
-            if key in seen:
-                # Committed before (or earlier in this batch): the first reply again, nothing changes.
-                outcomes[i] = ACK
-                continue
             try:
                 declined, items = self._check(pending, questions, participants, sessions)
             except AnswerRejected as rejection:
-                outcomes[i] = refused(rejection.code, rejection.message)
+                refusals[i] = refused(rejection.code, rejection.message)
                 continue
-            seen.add(key)
-            accepted.append(_Accepted(pending, declined, items))
-        return accepted
+            candidates.append(_Accepted(pending, declined, items))
+        new = await self._claim_receipts(db, candidates)
+        # A refused answer whose id was committed before is a replay: its first reply (an ack) again.
+        committed_before = await self._receipts_of(db, [batch[i] for i in refusals])
+        for i, outcome in refusals.items():
+            key = (batch[i].participant_id, batch[i].client_id)
+            outcomes[i] = ACK if key in committed_before else outcome
+        # Candidates whose id was not new are replays (or repeats within this batch): acked, not stored.
+        return [a for a in candidates if id(a) in new]
+
+    @staticmethod
+    async def _claim_receipts(db: AsyncSession, candidates: list[_Accepted]) -> set[int]:
+        """Insert a receipt per answer id not seen before and return which candidates those were: one
+        INSERT … ON CONFLICT DO NOTHING RETURNING, where a lookup of the ids first would cost an index
+        probe per (participant, id) pair in every batch."""
+        first: dict[tuple[str, str], _Accepted] = {}
+        for a in candidates:
+            first.setdefault((a.pending.participant_id, a.pending.client_id), a)
+        if not first:
+            return set()
+        now = utcnow()
+        stmt = (
+            insert_for(db, table_of(AnswerReceipt))
+            .on_conflict_do_nothing(index_elements=["participant_id", "client_id"])
+            .returning(col(AnswerReceipt.participant_id), col(AnswerReceipt.client_id))
+        )
+        rows = [
+            {"participant_id": p, "client_id": c, "question_id": a.pending.question_id, "created_at": now}
+            for (p, c), a in first.items()
+        ]
+        # executemany with RETURNING: SQLAlchemy's insertmanyvalues, whose compiled form is cached.
+        inserted = {(row.participant_id, row.client_id) for row in await db.execute(stmt, rows)}
+        return {id(first[key]) for key in inserted}
+
+    @staticmethod
+    async def _receipts_of(db: AsyncSession, pendings: list[_Pending]) -> set[tuple[str, str]]:
+        """Which of these (participant, answer id) pairs were committed before."""
+        if not pendings:
+            return set()
+        wanted = {(p.participant_id, p.client_id) for p in pendings}
+        rows = await db.execute(
+            select(col(AnswerReceipt.participant_id), col(AnswerReceipt.client_id)).where(
+                col(AnswerReceipt.participant_id).in_({p for p, _ in wanted}),
+                col(AnswerReceipt.client_id).in_({c for _, c in wanted}),
+            )
+        )
+        return {(row.participant_id, row.client_id) for row in rows} & wanted
 
     @staticmethod
     def _check(
@@ -271,15 +299,3 @@ class AnswerWriter(GroupCommit[_Pending]):
         ]
         if items:
             await db.execute(insert(AnswerItem), items)
-        await db.execute(
-            insert(AnswerReceipt),
-            [
-                {
-                    "participant_id": a.pending.participant_id,
-                    "client_id": a.pending.client_id,
-                    "question_id": a.pending.question_id,
-                    "created_at": now,
-                }
-                for a in accepted
-            ],
-        )

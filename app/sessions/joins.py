@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
@@ -13,6 +14,51 @@ from app.auth.security import hash_participant_token
 from app.batching import GroupCommit
 from app.db import Database, new_id, utcnow
 from app.sessions.models import LiveSession, Participant
+from app.sessions.service import open_session_by_code
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSession:
+    """What a join needs to know of a session."""
+
+    id: str
+    title: str
+    consent_text: str | None
+    consent_version: str | None
+
+
+class OpenSessionsByCode:
+    """Join codes looked up at most once every few seconds each: in a join burst thousands of phones
+    send the same code. Safe to serve stale, because the JoinWriter checks in its own transaction that
+    the session is still open; a changed information sheet shows up within `ttl` seconds (and a stale
+    version is refused at consent, so the phone reloads the sheet)."""
+
+    def __init__(self, database: Database, *, ttl: float = 2.0) -> None:
+        self._database = database
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, OpenSession | None]] = {}
+
+    def forget(self, code: str) -> None:
+        """Drop a code whose session just changed (this process sees the change at once)."""
+        self._cache.pop(code, None)
+
+    async def get(self, code: str) -> OpenSession | None:
+        now = time.monotonic()
+        hit = self._cache.get(code)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        async with self._database.read_session() as db:
+            live = await open_session_by_code(db, code=code)
+        found = (
+            None
+            if live is None
+            else OpenSession(live.id, live.title, live.consent_text, live.consent_version)
+        )
+        if len(self._cache) > 10_000:
+            # Only wrong codes could grow it this far, and those are rate-limited: start afresh.
+            self._cache.clear()
+        self._cache[code] = (now + self._ttl, found)
+        return found
 
 
 @dataclass(slots=True)
