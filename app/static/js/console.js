@@ -1,6 +1,8 @@
 import { api } from './api.js';
 import { connect } from './socket.js';
-import { clearFieldErrors, el, pageData, plural, setText, show, showError, showFieldErrors } from './ui.js';
+import {
+  clearFieldErrors, el, pageData, plural, resultBars, setText, show, showError, showFieldErrors,
+} from './ui.js';
 
 const data = pageData();
 let session = data.session || {};
@@ -336,19 +338,7 @@ function renderLive() {
   }
   show(ui.liveHidden, false);
   const counts = r.summary.counts || {};
-  const rows = (q.options || []).map((o) => {
-    const count = Number(counts[o.id]) || 0;
-    const pct = n > 0 ? Math.round((count / n) * 100) : 0;
-    const fill = el('span', { class: 'bar-fill' });
-    fill.style.width = `${Math.min(100, pct)}%`;
-    return el(
-      'li',
-      { class: 'bar' },
-      el('span', { class: 'bar-label', text: o.label }),
-      el('span', { class: 'bar-track', 'aria-hidden': 'true' }, fill),
-      el('span', { class: 'bar-value', text: `${count} (${pct}%)` }),
-    );
-  });
+  const rows = resultBars(q.options, counts, n);
   ui.liveCounts.replaceChildren(...rows);
   const declined = Number(r.summary.declined) || 0;
   setText(ui.liveDeclined, declined ? `${plural(declined, 'person', 'people')} preferred not to answer.` : '');

@@ -1,6 +1,6 @@
 import { api } from './api.js';
 import { connect } from './socket.js';
-import { el, pageData, plural, setText, show } from './ui.js';
+import { el, pageData, plural, resultBars, setText, show } from './ui.js';
 
 const data = pageData();
 const session = data.session || {};
@@ -331,19 +331,7 @@ function renderResults() {
   show(ui.resultsHidden, false);
   const n = Number(results.n) || 0;
   const counts = (results.summary && results.summary.counts) || {};
-  const rows = (current.options || []).map((option) => {
-    const count = Number(counts[option.id]) || 0;
-    const pct = n > 0 ? Math.round((count / n) * 100) : 0;
-    const fill = el('span', { class: 'bar-fill' });
-    fill.style.width = `${Math.min(100, pct)}%`;
-    return el(
-      'li',
-      { class: 'bar' },
-      el('span', { class: 'bar-label', text: option.label }),
-      el('span', { class: 'bar-track', 'aria-hidden': 'true' }, fill),
-      el('span', { class: 'bar-value', text: `${count} (${pct}%)` }),
-    );
-  });
+  const rows = resultBars(current.options, counts, n);
   ui.bars.replaceChildren(...rows);
   setText(ui.resultsN, `${plural(n, 'person has', 'people have')} answered.`);
 }

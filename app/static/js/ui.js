@@ -118,3 +118,20 @@ export function showError(statusNode, err, form) {
   setText(statusNode, leftovers.length ? `${message} ${leftovers.join(' ')}` : message);
   show(statusNode, true);
 }
+
+// One bar per option, in the question's order: label, a bar as wide as its share of n, "count (pct%)".
+export function resultBars(options, counts, n) {
+  return (options || []).map((option) => {
+    const count = Number(counts[option.id]) || 0;
+    const pct = n > 0 ? Math.round((count / n) * 100) : 0;
+    const fill = el('span', { class: 'bar-fill' });
+    fill.style.width = `${Math.min(100, pct)}%`;
+    return el(
+      'li',
+      { class: 'bar' },
+      el('span', { class: 'bar-label', text: option.label }),
+      el('span', { class: 'bar-track', 'aria-hidden': 'true' }, fill),
+      el('span', { class: 'bar-value', text: `${count} (${pct}%)` }),
+    );
+  });
+}
