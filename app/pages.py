@@ -108,7 +108,6 @@ async def login_page(request: Request, next: str = "/console") -> Response:
 @router.post("/login", response_class=HTMLResponse)
 async def login_submit(
     request: Request,
-    db: Db,
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
     csrf_token: Annotated[str, Form()] = "",
@@ -119,7 +118,7 @@ async def login_submit(
     if not expected or not secrets.compare_digest(expected, csrf_token):
         raise AppError(403, "csrf_failed", "The login form expired; reload the page and try again.")
     try:
-        token = await api_login(request, db, email=username, password=password)
+        token = await api_login(request, email=username, password=password)
     except AppError as error:
         if error.status not in (401, 429):
             raise

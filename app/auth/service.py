@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -43,5 +45,8 @@ async def get_by_email(db: AsyncSession, *, email: str) -> Account | None:
 async def authenticate(db: AsyncSession, *, email: str, password: str) -> Account | None:
     """The account when the password is right; None otherwise (in the same time either way)."""
     account = await get_by_email(db, email=email)
-    ok = security.verify_password(password, account.password_hash if account else None)
+    # argon2 is deliberately slow (about 0.1 s): in a thread, so the event loop keeps serving sockets.
+    ok = await asyncio.to_thread(
+        security.verify_password, password, account.password_hash if account else None
+    )
     return account if ok and account is not None else None
