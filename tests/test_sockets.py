@@ -481,3 +481,33 @@ class TestSessionState:
         fresh = await live_api.phone(session)
         fresh_state = fresh.log[0]["data"]
         assert {k: v for k, v in fresh_state.items() if k != "snapshot"} == state["data"]
+
+
+class TestFlowControl:
+    async def test_a_17th_answer_waiting_is_refused(self, app: object) -> None:
+        """A phone may have 16 answers waiting for the writer; the 17th is refused, not queued. The
+        writer here is real but not started, so nothing it holds is answered during the test."""
+        from app.polls.writer import AnswerWriter
+        from app.realtime.hub import Subscription
+        from app.sockets import ANSWERS_IN_FLIGHT, _Phone
+
+        writer = AnswerWriter(app.state.database, app.state.hub, batch_max=10)  # type: ignore[attr-defined]
+        sub = Subscription(("phone",), maxsize=100)
+        phone = _Phone(sub, writer, "session", "participant")
+        for i in range(ANSWERS_IN_FLIGHT + 1):
+            message = {"type": "answer", "id": f"a{i}", "data": {"question_id": "q", "value": None}}
+            await phone.on_message(json.dumps(message))
+        replies = []
+        while (text := sub.get_nowait()) is not None:
+            replies.append(json.loads(str(text)))
+        assert replies == [
+            {
+                "type": "answer.error",
+                "data": {
+                    "id": f"a{ANSWERS_IN_FLIGHT}",
+                    "code": "too_many_pending",
+                    "message": replies[0]["data"]["message"],
+                },
+            }
+        ]
+        assert phone.in_flight == ANSWERS_IN_FLIGHT
