@@ -8,12 +8,31 @@ import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from app.config import ConfigError, Settings, get_settings
 
 NOT_MIGRATED = "the database is not migrated to the latest schema: run `thirdspace migrate` first."
+
+
+# uvicorn's settings for serving phones; bench/bare.py serves its baseline with the same ones.
+SERVER_OPTIONS: dict[str, Any] = {
+    "loop": "uvloop",
+    "http": "httptools",
+    "ws": "websockets-sansio",
+    # 64 KiB: uvicorn's 16 MiB default lets one phone pin a worker's memory.
+    "ws_max_size": 65536,
+    # Per-message deflate doubles the memory each socket holds, for messages of a few hundred bytes.
+    "ws_per_message_deflate": False,
+    "ws_ping_interval": 30.0,
+    "ws_ping_timeout": 30.0,
+    # The access log prints client addresses (ETHICS 2).
+    "access_log": False,
+    "backlog": 4096,
+    "timeout_graceful_shutdown": 5,
+}
 
 
 def _fail(message: str) -> int:
@@ -62,22 +81,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        loop="uvloop",
-        http="httptools",
-        ws="websockets-sansio",
-        # 64 KiB: uvicorn's 16 MiB default lets one phone pin a worker's memory.
-        ws_max_size=65536,
-        # Per-message deflate doubles the memory each socket holds, for messages of a few hundred bytes.
-        ws_per_message_deflate=False,
-        ws_ping_interval=30.0,
-        ws_ping_timeout=30.0,
-        # The access log prints client addresses (ETHICS 2).
-        access_log=False,
+        **SERVER_OPTIONS,
         log_config=LOG_CONFIG,
-        backlog=4096,
         proxy_headers=args.proxy_headers,
         forwarded_allow_ips=args.forwarded_allow_ips,
-        timeout_graceful_shutdown=5,
     )
     return 0
 

@@ -3,7 +3,8 @@ nothing behind them: no database, no authentication, no aggregation beyond a per
 k rule. It shows what FastAPI + uvicorn + the harness cost on this machine, so Thirdspace's figures can
 be read as a ratio to it.
 
-Run: ``python -m bench.bare --port 8001``. It is served with the settings ``thirdspace serve`` uses:
+Run: ``python -m bench.bare --port 8001``. It is served with the settings ``thirdspace serve`` uses
+(``app.cli.SERVER_OPTIONS``, imported, so the two cannot drift apart):
 uvicorn with uvloop, httptools and websockets-sansio, access log off, websocket messages up to 64 KiB, no
 per-message deflate, pings every 30 s, backlog 4096, and ``gc.freeze()`` after start-up.
 """
@@ -26,6 +27,8 @@ import uvicorn
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+
+from app.cli import SERVER_OPTIONS
 
 RESULTS_TICK_SECONDS = 0.1
 PRESENCE_TICK_SECONDS = 1.0
@@ -305,17 +308,8 @@ def main(argv: list[str] | None = None) -> None:
         create_app(),
         host=args.host,
         port=args.port,
-        loop="uvloop",
-        http="httptools",
-        ws="websockets-sansio",
-        ws_max_size=65536,
-        ws_per_message_deflate=False,
-        ws_ping_interval=30.0,
-        ws_ping_timeout=30.0,
-        access_log=False,
         log_level="warning",
-        backlog=4096,
-        timeout_graceful_shutdown=5,
+        **SERVER_OPTIONS,
     )
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 
-from app.api.common import client_address
+from app.api.common import client_address, refuse_if_limited
 from app.auth import security
 from app.auth import service as auth_service
 from app.auth.schemas import TokenPublic
@@ -20,14 +20,7 @@ async def login(request: Request, *, email: str, password: str) -> str:
     reads without a write session: argon2 takes about 0.1 s, which must not hold the write lock."""
     limiter = request.app.state.login_limiter
     address = client_address(request)
-    wait = limiter.retry_after(address)
-    if wait is not None:
-        raise AppError(
-            429,
-            "too_many_attempts",
-            f"Too many failed logins. Try again in {wait} seconds.",
-            headers={"Retry-After": str(wait)},
-        )
+    refuse_if_limited(limiter, address, failures="failed logins")
     async with request.app.state.database.read_session() as db:
         account = await auth_service.authenticate(db, email=email, password=password)
     if account is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from app.api.common import client_address
+from app.api.common import client_address, refuse_if_limited
 from app.db import Db
 from app.errors import AppError
 from app.polls import service as polls_service
@@ -32,14 +32,7 @@ async def join(request: Request, response: Response, body: JoinRequest) -> JoinP
     transaction: the lookup reads without the write lock, and the insert goes to the join writer."""
     limiter = request.app.state.join_limiter
     address = client_address(request)
-    wait = limiter.retry_after(address)
-    if wait is not None:
-        raise AppError(
-            429,
-            "too_many_attempts",
-            f"Too many wrong codes. Try again in {wait} seconds.",
-            headers={"Retry-After": str(wait)},
-        )
+    refuse_if_limited(limiter, address, failures="wrong codes")
     live = await request.app.state.open_sessions.get(body.code) if body.code.isdigit() else None
     joined = await request.app.state.joins.join(session_id=live.id) if live is not None else None
     if live is None or joined is None:
