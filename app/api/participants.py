@@ -5,11 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from app.api.common import client_address, refuse_if_limited
+from app.auth.ratelimit import FailureLimiter
 from app.db import Db
 from app.errors import AppError
 from app.polls import service as polls_service
 from app.sessions import service as sessions_service
 from app.sessions.deps import CurrentParticipant, ParticipantSession, participant_cookie
+from app.sessions.joins import OpenSession
 from app.sessions.schemas import (
     ConsentPublic,
     ConsentRequest,
@@ -28,17 +30,25 @@ PARTICIPANT_COOKIE_SECONDS = 12 * 3600
 
 @router.post("/join")
 async def join(request: Request, response: Response, body: JoinRequest) -> JoinPublic:
-    """Join an open session by its code: a new anonymous participant and their token. No request-wide
-    transaction: the lookup reads without the write lock, and the insert goes to the join writer."""
+    """Join an open session by its code: a new anonymous participant and their token, or, for a browser
+    that sends this session's participant cookie, that participant again. No request-wide transaction:
+    the lookups read without the write lock, and the insert goes to the join writer."""
     limiter = request.app.state.join_limiter
     address = client_address(request)
     refuse_if_limited(limiter, address, failures="wrong codes")
-    live = await request.app.state.open_sessions.get(body.code) if body.code.isdigit() else None
-    joined = await request.app.state.joins.join(session_id=live.id) if live is not None else None
-    if live is None or joined is None:
-        limiter.fail(address)
-        raise AppError(404, "unknown_code", "No open session has that code. Check the code and try again.")
-    _participant_id, token = joined
+    live: OpenSession | None = (
+        await request.app.state.open_sessions.get(body.code) if body.code.isdigit() else None
+    )
+    if live is None:
+        raise _unknown_code(limiter, address)
+    returning = await _returning_participant(request, live)
+    if returning is not None:
+        token, agreed = returning
+    else:
+        joined = await request.app.state.joins.join(session_id=live.id)
+        if joined is None:  # the session closed a moment ago
+            raise _unknown_code(limiter, address)
+        token, agreed = joined[1], False
     response.set_cookie(
         participant_cookie(live.id),
         token,
@@ -54,8 +64,29 @@ async def join(request: Request, response: Response, body: JoinRequest) -> JoinP
             required=live.consent_version is not None,
             text=live.consent_text or "",
             version=live.consent_version,
+            agreed=agreed,
         ),
+        continued=returning is not None,
     )
+
+
+def _unknown_code(limiter: FailureLimiter, address: str) -> AppError:
+    limiter.fail(address)
+    return AppError(404, "unknown_code", "No open session has that code. Check the code and try again.")
+
+
+async def _returning_participant(request: Request, live: OpenSession) -> tuple[str, bool] | None:
+    """(token, agreed to the current sheet) of the participant whose cookie for this session the
+    browser sent, if it still exists: one phone pressing Back and Join again stays one participant."""
+    token = request.cookies.get(participant_cookie(live.id))
+    if not token:
+        return None
+    async with request.app.state.database.read_session() as db:
+        participant = await sessions_service.participant_by_token(db, session_id=live.id, token=token)
+    if participant is None:
+        return None
+    agreed = live.consent_version is not None and participant.consent_version == live.consent_version
+    return token, agreed
 
 
 @router.post("/sessions/{session_id}/consent")

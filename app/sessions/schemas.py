@@ -60,6 +60,8 @@ class ConsentPublic(BaseModel):
     required: bool
     text: str
     version: str | None
+    # Whether this participant has already agreed to this version (a browser that joined before).
+    agreed: bool = False
 
 
 class JoinSessionPublic(BaseModel):
@@ -71,6 +73,8 @@ class JoinPublic(BaseModel):
     participant_token: str
     session: JoinSessionPublic
     consent: ConsentPublic
+    # True when the browser sent this session's participant cookie and continues as that participant.
+    continued: bool = False
 
 
 class ConsentRequest(_Strict):

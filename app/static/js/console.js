@@ -135,6 +135,10 @@ function render() {
   ui.noCurrent.disabled = !session.current_question_id;
 
   const questions = session.questions || [];
+  // A closed session has no form to add one: say so instead of pointing at a form that is gone.
+  setText(ui.questionsEmpty, session.closed
+    ? 'This session was closed without any questions.'
+    : 'No questions yet. Add one below.');
   show(ui.questionsEmpty, questions.length === 0);
   ui.questions.replaceChildren(...questions.map(questionCard));
 }

@@ -73,6 +73,18 @@ async function join() {
   }
 }
 
+// Back from the phone page may restore this page as it was left (the back/forward cache), with the
+// button still saying "Joining…": make it usable again. Joining again with the same code continues as
+// the same participant (the server knows this browser by its cookie for that session).
+window.addEventListener('pageshow', (event) => {
+  if (event.persisted) {
+    busy = false;
+    button.disabled = false;
+    button.textContent = 'Join';
+    say('');
+  }
+});
+
 form.addEventListener('submit', (event) => {
   event.preventDefault();
   join();
