@@ -16,7 +16,7 @@ from app import errors, pages, sockets
 from app.api import auth as auth_api
 from app.api import participants as participants_api
 from app.api import sessions as sessions_api
-from app.auth.ratelimit import FailureLimiter
+from app.auth.ratelimit import FailureLimiter, JoinBudget, JoinLimiter
 from app.config import ConfigError, Settings, get_settings
 from app.db import Database
 from app.gcpolicy import FullCollections
@@ -59,6 +59,15 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def join_budget(settings: Settings) -> JoinBudget:
+    return JoinBudget(
+        per_address=settings.JOIN_WRONG_CODES_PER_HOUR,
+        per_join=settings.JOIN_WRONG_CODES_PER_JOIN,
+        max_per_address=settings.JOIN_WRONG_CODES_MAX_PER_HOUR,
+        global_max=settings.JOIN_WRONG_CODES_GLOBAL_PER_HOUR,
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -110,9 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Thirdspace", version="1", lifespan=lifespan)
     app.state.settings = settings
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
-    app.state.join_limiter = FailureLimiter(
-        allowed=settings.JOIN_FAILURES_ALLOWED, window_seconds=settings.JOIN_FAILURE_WINDOW_SECONDS
-    )
+    app.state.join_limiter = JoinLimiter(join_budget(settings))
     app.state.login_limiter = FailureLimiter(
         allowed=settings.LOGIN_FAILURES_ALLOWED, window_seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS
     )

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from app.api.common import client_address, refuse_if_limited
-from app.auth.ratelimit import FailureLimiter
+from app.api.common import client_address, too_many_wrong_codes
+from app.auth.ratelimit import JoinLimiter, TooManyWrongCodes
 from app.db import Db
 from app.errors import AppError
 from app.polls import service as polls_service
 from app.sessions import service as sessions_service
 from app.sessions.deps import CurrentParticipant, ParticipantSession, participant_cookie
-from app.sessions.joins import OpenSession
+from app.sessions.joins import OpenSession, OpenSessionsByCode
 from app.sessions.schemas import (
     ConsentPublic,
     ConsentRequest,
@@ -28,26 +28,35 @@ router = APIRouter(prefix="/api", tags=["participants"])
 PARTICIPANT_COOKIE_SECONDS = 12 * 3600
 
 
+def unknown_code() -> AppError:
+    return AppError(404, "unknown_code", "No open session has that code. Check the code and try again.")
+
+
 @router.post("/join")
 async def join(request: Request, response: Response, body: JoinRequest) -> JoinPublic:
     """Join an open session by its code: a new anonymous participant and their token, or, for a browser
     that sends this session's participant cookie, that participant again. No request-wide transaction:
     the lookups read without the write lock, and the insert goes to the join writer."""
-    limiter = request.app.state.join_limiter
-    address = client_address(request)
-    refuse_if_limited(limiter, address, failures="wrong codes")
-    live: OpenSession | None = (
-        await request.app.state.open_sessions.get(body.code) if body.code.isdigit() else None
-    )
+    limiter: JoinLimiter = request.app.state.join_limiter
+    open_sessions: OpenSessionsByCode = request.app.state.open_sessions
+
+    async def lookup(code: str) -> OpenSession | None:
+        # Only digits can be a code: anything else is wrong (and counted) without a query.
+        return await open_sessions.get(code) if code.isdigit() else None
+
+    try:
+        live = await limiter.admit(client_address(request), body.code, lookup)
+    except TooManyWrongCodes as refused:
+        raise too_many_wrong_codes(refused.retry_after) from None
     if live is None:
-        raise _unknown_code(limiter, address)
+        raise unknown_code()
     returning = await _returning_participant(request, live)
     if returning is not None:
         token, agreed = returning
     else:
         joined = await request.app.state.joins.join(session_id=live.id)
         if joined is None:  # the session closed a moment ago
-            raise _unknown_code(limiter, address)
+            raise unknown_code()
         token, agreed = joined[1], False
     response.set_cookie(
         participant_cookie(live.id),
@@ -68,11 +77,6 @@ async def join(request: Request, response: Response, body: JoinRequest) -> JoinP
         ),
         continued=returning is not None,
     )
-
-
-def _unknown_code(limiter: FailureLimiter, address: str) -> AppError:
-    limiter.fail(address)
-    return AppError(404, "unknown_code", "No open session has that code. Check the code and try again.")
 
 
 async def _returning_participant(request: Request, live: OpenSession) -> tuple[str, bool] | None:
