@@ -3,11 +3,14 @@ faces are included; static files are mounted."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -116,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await hub.stop()
             await database.dispose()
 
-    app = FastAPI(title="Thirdspace", version="1", lifespan=lifespan)
+    app = FastAPI(title="Thirdspace", version="1", description=API_DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.state.join_limiter = JoinLimiter(join_budget(settings))
@@ -133,4 +136,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sockets.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+API_DESCRIPTION = """Live polling for facilitated events that take anonymity seriously. JSON in and out;
+ids are opaque strings; times are ISO 8601 UTC. Every error has one shape, `{"error": {"code",
+"message", "fields"?}}` (ErrorPublic). The full reference, websockets included, is docs/protocol.md."""
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's OpenAPI, less the validation error it documents on routes that take no body: their
+    path parameters are plain strings, so they never answer 422 (and every error is ErrorPublic)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            if "requestBody" not in operation:
+                operation["responses"].pop("422", None)
+    schemas = schema.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f"#/components/schemas/{unused}" not in json.dumps(schema):
+            schemas.pop(unused, None)
+    app.openapi_schema = schema
+    return schema

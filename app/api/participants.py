@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from app.api.common import client_address, too_many_wrong_codes
 from app.auth.ratelimit import JoinLimiter, TooManyWrongCodes
 from app.db import Db
-from app.errors import AppError
+from app.errors import AppError, error_responses
 from app.polls import service as polls_service
 from app.sessions import service as sessions_service
 from app.sessions.deps import CurrentParticipant, ParticipantSession, participant_cookie
@@ -15,7 +15,7 @@ from app.sessions.joins import OpenSession, OpenSessionsByCode
 from app.sessions.schemas import (
     ConsentPublic,
     ConsentRequest,
-    ConsentResult,
+    ConsentResultPublic,
     JoinPublic,
     JoinRequest,
     JoinSessionPublic,
@@ -32,11 +32,25 @@ def unknown_code() -> AppError:
     return AppError(404, "unknown_code", "No open session has that code. Check the code and try again.")
 
 
-@router.post("/join")
+@router.post(
+    "/join",
+    responses=error_responses(
+        400,
+        404,
+        422,
+        429,
+        s404="No open session has this code (`unknown_code`).",
+        s429="Too many wrong codes from this address, so this code was not looked at "
+        "(`too_many_attempts`); `Retry-After` says when to try again.",
+    ),
+)
 async def join(request: Request, response: Response, body: JoinRequest) -> JoinPublic:
-    """Join an open session by its code: a new anonymous participant and their token, or, for a browser
-    that sends this session's participant cookie, that participant again. No request-wide transaction:
-    the lookups read without the write lock, and the insert goes to the join writer."""
+    """Join an open session by its code: a new anonymous participant and their token (also set as the
+    cookie `ts_p_<session_id>`), or, for a browser that sends that cookie, that participant again.
+    Wrong codes are limited per address and across addresses (docs/operations.md); a code someone from
+    the same address has joined with is never refused."""
+    # No request-wide transaction: the lookups read without the write lock, and the insert goes to the
+    # join writer.
     limiter: JoinLimiter = request.app.state.join_limiter
     open_sessions: OpenSessionsByCode = request.app.state.open_sessions
 
@@ -93,15 +107,29 @@ async def _returning_participant(request: Request, live: OpenSession) -> tuple[s
     return token, agreed
 
 
-@router.post("/sessions/{session_id}/consent")
+@router.post(
+    "/sessions/{session_id}/consent",
+    responses=error_responses(
+        400,
+        401,
+        404,
+        409,
+        422,
+        s401="No participant token (or cookie) of this session.",
+        s409="The session is closed (`session_closed`), has no information sheet (`consent_not_required`), "
+        "the sheet changed since it was shown (`consent_stale`), or this participant already agreed "
+        "(`already_consented`).",
+    ),
+)
 async def consent(
     response: Response,
     db: Db,
     live: ParticipantSession,
     participant: CurrentParticipant,
     body: ConsentRequest,
-) -> ConsentResult:
-    """Agree to the information sheet, or decline (which deletes the participant)."""
+) -> ConsentResultPublic:
+    """Agree to the information sheet, or decline (`"agree": false`), which deletes the participant and
+    their answers; a closed question's exact result is then computed again without them."""
     answered = (
         [] if body.agree else await polls_service.questions_answered_by(db, participant_id=participant.id)
     )
@@ -114,4 +142,4 @@ async def consent(
         await polls_service.refinalise(db, live=live, questions=answered)
         for question in answered:
             queue_results(db, question.id)
-    return ConsentResult(agreed=agreed)
+    return ConsentResultPublic(agreed=agreed)
