@@ -20,9 +20,8 @@ def too_many_wrong_codes(wait: int) -> AppError:
     return AppError(
         429,
         "too_many_attempts",
-        "Too many wrong codes have come from your network, so this code was not checked. Check the code "
-        "on the screen: the code of a session others here have joined still works. Other codes can be "
-        f"tried again in {minutes} minute{'s' if minutes != 1 else ''}.",
+        "Too many wrong codes from your network. Check the code on the screen: the code others here "
+        f"joined with still works. Other codes work again in {minutes} minute{'s' if minutes != 1 else ''}.",
         headers={"Retry-After": str(wait)},
     )
 
