@@ -73,7 +73,8 @@ class FailureLimiter:
 
 class Counts(Protocol):
     """Counters that expire: the join limiter's whole state. In memory now; in Redis when the broker is
-    Redis (issue 11: `MGET`, and `INCRBY` with `EXPIRE`), so that every process counts together."""
+    Redis (issue 11: `MGET`, and `INCRBY` with `EXPIRE`), so that every process counts together. The
+    hour's HMAC key must then be shared by the processes too (and still never be written to disk)."""
 
     async def get(self, keys: list[str]) -> list[int]:
         """The current value of each key; 0 for a key never added to, or expired."""
