@@ -135,6 +135,10 @@ function render() {
   ui.noCurrent.disabled = !session.current_question_id;
 
   const questions = session.questions || [];
+  // A closed session has no form to add one: say so instead of pointing at a form that is gone.
+  setText(ui.questionsEmpty, session.closed
+    ? 'This session was closed without any questions.'
+    : 'No questions yet. Add one below.');
   show(ui.questionsEmpty, questions.length === 0);
   ui.questions.replaceChildren(...questions.map(questionCard));
 }
@@ -201,13 +205,14 @@ async function questionAction(action, qid, trigger) {
   }
 
   busy = true;
-  trigger.disabled = true;
+  // Every action waits while one is in flight (a click now would be ignored): say so by disabling them.
+  setActionsDisabled(true);
   try {
     await request();
     await refresh();
     restoreFocus(qid, action);
   } catch (err) {
-    trigger.disabled = false;
+    setActionsDisabled(false);
     showError(status, err);
     // The state may have moved on (409): show the latest, then the error again.
     if (err.status === 409 || err.status === 404) {
@@ -217,6 +222,13 @@ async function questionAction(action, qid, trigger) {
     }
   } finally {
     busy = false;
+    setActionsDisabled(false);
+  }
+}
+
+function setActionsDisabled(disabled) {
+  for (const control of ui.questions.querySelectorAll('button[data-action]')) {
+    control.disabled = disabled;
   }
 }
 
