@@ -3,6 +3,8 @@ faces are included; static files are mounted."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import errors, pages, sockets
 from app.api import auth as auth_api
+from app.api import entries as entries_api
 from app.api import participants as participants_api
 from app.api import sessions as sessions_api
 from app.auth.ratelimit import FailureLimiter, JoinBudget, JoinLimiter
@@ -24,6 +27,7 @@ from app.config import ConfigError, Settings, get_settings
 from app.db import Database
 from app.gcpolicy import FullCollections
 from app.migrate import schema_is_current
+from app.polls import service as polls_service
 from app.polls.results import ResultsTicker
 from app.polls.writer import AnswerWriter
 from app.realtime import channels
@@ -110,9 +114,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.presence.start()
         app.state.collections = FullCollections(settings.GC_FULL_COLLECTION_SECONDS)
         await app.state.collections.start()
+        # Word-cloud dictionaries take up to 1.6 s to load: load those open questions need, off the loop.
+        warming = asyncio.create_task(polls_service.load_word_cloud_languages(database), name="warm-words")
         try:
             yield
         finally:
+            warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await warming
             await app.state.collections.stop()
             await app.state.writer.stop()
             await app.state.joins.stop()
@@ -134,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(auth_api.router)
     app.include_router(sessions_api.router)
+    app.include_router(entries_api.router)
     app.include_router(participants_api.router)
     app.include_router(sockets.router)
     app.include_router(pages.router)

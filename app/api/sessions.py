@@ -55,7 +55,9 @@ async def session_public(request: Request, db: Db, live: LiveSession) -> Session
         title=live.title,
         code=live.code,
         **links(request, live),
-        settings=SessionSettingsPublic(min_group=live.min_group, consent_text=live.consent_text),
+        settings=SessionSettingsPublic(
+            min_group=live.min_group, consent_text=live.consent_text, language=live.language
+        ),
         closed=live.closed,
         created_at=live.created_at,
         current_question_id=live.current_question_id,
@@ -78,6 +80,7 @@ async def create_session(
         title=body.title,
         min_group=body.settings.min_group,
         consent_text=body.settings.consent_text,
+        language=body.settings.language,
     )
     return await session_public(request, db, live)
 
@@ -113,10 +116,12 @@ async def update_session(
     request: Request, db: Db, live: OwnedSession, body: SessionUpdate
 ) -> SessionDetailPublic:
     """Rename, change settings, or close for good (`"closed": true`). Once the session has an answer,
-    `settings.min_group` cannot be lowered and `settings.consent_text` cannot change (`409
-    settings_locked`): the schema cannot say so, as it depends on the session's answers. Closing closes
-    its open questions, each with its exact result."""
+    `settings.min_group` cannot be lowered and neither `settings.consent_text` nor `settings.language`
+    can change (`409 settings_locked`): the schema cannot say so, as it depends on the session's answers.
+    Closing closes its open questions, each with its exact result."""
     settings = body.settings
+    k_before = live.min_group
+    language_before = live.language
     closing_questions = []
     if body.closed and not live.closed:
         # Closing the session closes its open questions for good, each with its exact result (ETHICS 9).
@@ -127,10 +132,17 @@ async def update_session(
         title=body.title,
         min_group=settings.min_group if settings else None,
         consent_text=settings.consent_text if settings else None,
+        language=settings.language if settings else None,
         close=bool(body.closed),
         answers_exist=await polls_service.has_answers(db, session_id=live.id),
     )
     request.app.state.open_sessions.forget(live.code)
+    if live.language != language_before:
+        await polls_service.rekey_hidden_words(db, live=live)
+    if live.min_group != k_before:
+        # Every read applies k; screens hold results read under the old k, so send each one again.
+        for question in await polls_service.list_questions(db, session_id=live.id):
+            queue_results(db, question.id)
     if body.closed:
         queue_session_state(db, live, await current_question(db, live))
         for question in closing_questions:
@@ -170,15 +182,17 @@ async def set_current(db: Db, live: OwnedSession, body: CurrentUpdate) -> Curren
         409,
         422,
         s409=_CLOSED,
-        s422="Fields are invalid; `error.fields` names them. Beyond what the schema says, a `choice` "
-        "question's option labels must differ ignoring case and surrounding spaces.",
+        s422="Fields are invalid; `error.fields` names them. Beyond what the schema says, option labels "
+        "and statements must differ ignoring case and surrounding spaces, and a scale's `labels` are 2 or "
+        "exactly `points`.",
     ),
 )
 async def create_question(db: Db, live: OwnedSession, body: QuestionCreate) -> QuestionPublic:
-    """Add a question; it starts neither open nor closed, its results not shown on phones. For a `choice`
-    question, no two option labels may be the same ignoring case and surrounding spaces ("Yes" and
-    " yes"): JSON Schema cannot say so (its `uniqueItems` compares exactly), so such a request is
-    refused with `422` and `error.fields.options`."""
+    """Add a question of any kind; it starts neither open nor closed, its results not shown on phones.
+    Two rules JSON Schema cannot say are refused with `422` and `error.fields` naming the field: the
+    option labels of a `choice` or `ranking` question, and the statements of a `scale`, may not be the
+    same ignoring case and surrounding spaces ("Yes" and " yes"; its `uniqueItems` compares exactly);
+    a `scale`'s `labels` are either 2 (the ends) or exactly `points`."""
     question = await polls_service.create_question(db, live=live, request=body)
     return question_public(question)
 
@@ -198,14 +212,16 @@ async def create_question(db: Db, live: OwnedSession, body: QuestionCreate) -> Q
 async def update_question(
     db: Db, live: OwnedSession, question_id: str, body: QuestionUpdate
 ) -> QuestionPublic:
-    """Open (`"open": true`), close for good (`"open": false`), or show/hide results on phones."""
+    """Open (`"open": true`), close for good (`"open": false`), show or hide results on phones, show a
+    question's comments on the presenter (`show_comments`, only on a question that takes comments, else
+    `422`), or hide words of a word cloud (`hidden_words`, word clouds only, else `422`; a word that is
+    empty once normalised is `422` too). JSON Schema cannot say which kinds take which field: the
+    refusals are `422` with `error.fields` naming it."""
     question = await polls_service.get_question(db, live=live, question_id=question_id)
-    closed_now = await polls_service.update_question(
-        db, live=live, question=question, open=body.open, results_visible=body.results_visible
-    )
+    closed_now = await polls_service.update_question(db, live=live, question=question, change=body)
     if live.current_question_id == question.id:
         queue_session_state(db, live, question)
-    elif closed_now:
+    elif closed_now or body.show_comments is not None or body.hidden_words is not None:
         queue_results(db, question.id)
     return question_public(question)
 
@@ -222,10 +238,13 @@ async def duplicate_question(db: Db, live: OwnedSession, question_id: str) -> Qu
     return question_public(question)
 
 
+# exclude_unset: `comments` only on questions that take comments, as on sockets.
 @router.get(
-    "/{session_id}/questions/{question_id}/results", responses=error_responses(*FACILITATOR_REFUSALS, 404)
+    "/{session_id}/questions/{question_id}/results",
+    response_model_exclude_unset=True,
+    responses=error_responses(*FACILITATOR_REFUSALS, 404),
 )
 async def get_results(db: Db, live: OwnedSession, question_id: str) -> ResultsPublic:
     """The result as screens show it, under the k rule."""
     question = await polls_service.get_question(db, live=live, question_id=question_id)
-    return await polls_results.shown(db, question=question)
+    return await polls_results.shown(db, question=question, k=live.min_group)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.db import utcnow
+from app.db import Database, utcnow
 from app.errors import AppError, not_found
 from app.polls import results
-from app.polls.kinds import kind_of
-from app.polls.models import Answer, Question
-from app.polls.schemas import QuestionCreate
+from app.polls.kinds import AnswerRejected, kind_of, wordcloud
+from app.polls.models import Question, ResultChange
+from app.polls.schemas import QuestionCreate, QuestionUpdate
+from app.polls.text import words
 from app.sessions.models import LiveSession
 
 
@@ -24,8 +26,9 @@ async def _next_position(db: AsyncSession, session_id: str) -> int:
     return (count or 0) + 1
 
 
-def question_public(question: Question) -> dict[str, Any]:
-    """The question as the API and `session.state` show it."""
+def question_public(question: Question, *, facilitator: bool = True) -> dict[str, Any]:
+    """The question as the API and `session.state` show it; phones (`facilitator=False`) may be shown
+    less (a word cloud's hidden words, which may hold abuse)."""
     return {
         "id": question.id,
         "kind": question.kind,
@@ -33,7 +36,10 @@ def question_public(question: Question) -> dict[str, Any]:
         "open": question.is_open,
         "closed": question.is_closed,
         "results_visible": question.results_visible,
-        **kind_of(question.kind).public_fields(question.config),
+        "comments": question.comments,
+        "show_comments": question.show_comments,
+        "moderated": question.moderated,
+        **kind_of(question.kind).public_fields(question.config, facilitator=facilitator),
     }
 
 
@@ -47,6 +53,8 @@ async def create_question(db: AsyncSession, *, live: LiveSession, request: Quest
         kind=request.kind,
         prompt=request.prompt,
         config=kind_of(request.kind).config_from_create(request),
+        comments=request.comments,
+        moderated=request.moderated,
     )
     db.add(question)
     await db.flush()
@@ -70,10 +78,11 @@ async def get_question(db: AsyncSession, *, live: LiveSession, question_id: str)
 
 
 async def has_answers(db: AsyncSession, *, session_id: str) -> bool:
-    """Whether any answer (or "prefer not to answer") exists in the session."""
+    """Whether anyone ever contributed to the session (an answer, a "prefer not to answer"): the
+    change log keeps the fact even after they left, so anonymity stays locked (ETHICS 3)."""
     found = await db.scalar(
-        select(col(Answer.question_id))
-        .join(Question, col(Question.id) == col(Answer.question_id))
+        select(col(ResultChange.question_id))
+        .join(Question, col(Question.id) == col(ResultChange.question_id))
         .where(col(Question.session_id) == session_id)
         .limit(1)
     )
@@ -85,37 +94,70 @@ async def update_question(
     *,
     live: LiveSession,
     question: Question,
-    open: bool | None,
-    results_visible: bool | None,
+    change: QuestionUpdate,
 ) -> bool:
-    """Open, close (for good) or reveal a question. Returns whether it closed now, so the caller can
-    publish its exact result."""
-    if live.closed:
+    """Open, close (for good) or reveal a question, show its comments, hide words of a word cloud.
+    Returns whether it closed now, so the caller can publish its exact result. Showing comments and
+    hiding words are moderation: allowed on a closed question and in a closed session."""
+    if live.closed and (change.open is not None or change.results_visible is not None):
         raise AppError(409, "session_closed", "This session is closed.")
+    if change.show_comments is not None and not question.comments:
+        raise AppError(
+            422,
+            "invalid",
+            "This question does not take comments, so there are none to show.",
+            fields={"show_comments": "the question does not take comments"},
+        )
+    if change.hidden_words is not None:
+        if question.kind != "wordcloud":
+            raise AppError(
+                422,
+                "invalid",
+                "Only word clouds have words to hide.",
+                fields={"hidden_words": "only for word-cloud questions"},
+            )
+        await words.ensure_loaded(live.language)
+        try:
+            question.config = wordcloud.with_hidden_words(
+                question.config, change.hidden_words, language=live.language
+            )
+        except AnswerRejected as bad:
+            raise AppError(
+                422,
+                "invalid",
+                "A hidden word is empty once normalised, or too common to be in a cloud.",
+                fields={bad.message: "empty once normalised, or a stopword"},
+            ) from None
     closing = False
-    if open is True:
+    if change.open is True:
         if question.is_closed:
             raise AppError(
                 409, "question_closed", "A closed question cannot be reopened; add a new question instead."
             )
         if question.opened_at is None:
             question.opened_at = utcnow()
-    elif open is False and not question.is_closed:
+            if question.kind == "wordcloud":
+                # Load the language's dictionary now (in a thread), not on the first answer.
+                await words.ensure_loaded(live.language)
+    elif change.open is False and not question.is_closed:
         now = utcnow()
         question.opened_at = question.opened_at or now
         question.closed_at = now
         closing = True
-    if results_visible is not None:
-        question.results_visible = results_visible
+    if change.results_visible is not None:
+        question.results_visible = change.results_visible
+    if change.show_comments is not None:
+        question.show_comments = change.show_comments
     db.add(question)
     await db.flush()
     if closing:
-        await results.finalise(db, question=question, k=live.min_group)
+        await results.finalise(db, question=question)
     return closing
 
 
 async def duplicate_question(db: AsyncSession, *, live: LiveSession, question: Question) -> Question:
-    """A new question with the same kind, prompt and options (new option ids), not yet open."""
+    """A new question with the same kind, prompt and fields (new option and statement ids), not yet
+    open; its comments are not shown until the facilitator says so."""
     if live.closed:
         raise AppError(409, "session_closed", "This session is closed; it takes no new questions.")
     copy = Question(
@@ -124,6 +166,8 @@ async def duplicate_question(db: AsyncSession, *, live: LiveSession, question: Q
         kind=question.kind,
         prompt=question.prompt,
         config=kind_of(question.kind).duplicate_config(question.config),
+        comments=question.comments,
+        moderated=question.moderated,
     )
     db.add(copy)
     await db.flush()
@@ -135,24 +179,87 @@ async def close_open_questions(db: AsyncSession, *, live: LiveSession) -> list[Q
     closed = []
     for question in await list_questions(db, session_id=live.id):
         if question.is_open and await update_question(
-            db, live=live, question=question, open=False, results_visible=None
+            db, live=live, question=question, change=QuestionUpdate(open=False)
         ):
             closed.append(question)
     return closed
 
 
-async def questions_answered_by(db: AsyncSession, *, participant_id: str) -> list[Question]:
-    """The questions a participant has an answer (or a "prefer not to answer") to."""
-    result = await db.execute(
-        select(Question)
-        .join(Answer, col(Answer.question_id) == col(Question.id))
-        .where(col(Answer.participant_id) == participant_id)
-    )
+async def questions_contributed_to(db: AsyncSession, *, participant_id: str) -> list[Question]:
+    """The questions a participant ever changed their contribution to (answers, declines, entries...)."""
+    theirs = select(col(ResultChange.question_id)).where(col(ResultChange.participant_id) == participant_id)
+    result = await db.execute(select(Question).where(col(Question.id).in_(theirs)))
     return list(result.scalars())
 
 
-async def refinalise(db: AsyncSession, *, live: LiveSession, questions: list[Question]) -> None:
-    """Recompute the exact results of closed questions after answers were removed from them."""
-    for question in questions:
-        if question.is_closed:
-            await results.finalise(db, question=question, k=live.min_group)
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """The questions a leaving participant contributed to, as found before they are deleted."""
+
+    open: list[Question]
+    closed: list[Question]
+
+
+async def participant_leaving(db: AsyncSession, *, participant_id: str) -> Removal:
+    """Call before a participant's rows are deleted (declining consent; withdrawal, issue 9): their
+    removal is one change of theirs to each open question they contributed to, so it counts towards
+    the next step, which then shows the result without them, and never moves the result by itself."""
+    questions = await questions_contributed_to(db, participant_id=participant_id)
+    removal = Removal(
+        open=[q for q in questions if not q.is_closed], closed=[q for q in questions if q.is_closed]
+    )
+    if removal.open:
+        await db.execute(
+            insert(ResultChange),
+            [{"question_id": q.id, "participant_id": participant_id} for q in removal.open],
+        )
+    return removal
+
+
+async def participant_left(db: AsyncSession, *, removal: Removal) -> None:
+    """Call after the participant's rows are deleted: closed questions' exact results are recomputed
+    (a closed result is exact, ETHICS 9); the caller queues their publication."""
+    for question in removal.closed:
+        await results.finalise(db, question=question)
+
+
+async def rekey_hidden_words(db: AsyncSession, *, live: LiveSession) -> None:
+    """After the session's language changed (only possible before any answer): match each word
+    cloud's hidden words in the new language."""
+    await words.ensure_loaded(live.language)
+    for question in await list_questions(db, session_id=live.id):
+        if question.kind == "wordcloud" and question.config.get("hidden_words"):
+            try:
+                question.config = wordcloud.with_hidden_words(
+                    question.config, question.config["hidden_words"], language=live.language
+                )
+            except AnswerRejected:
+                # A word that is a stopword in the new language has nothing left to hide.
+                kept = [w for w in question.config["hidden_words"] if words.normalise_key(w, live.language)]
+                question.config = wordcloud.with_hidden_words(question.config, kept, language=live.language)
+            db.add(question)
+    await db.flush()
+
+
+async def word_cloud_languages(db: AsyncSession) -> set[str]:
+    """The languages of sessions with an open word cloud (to load their dictionaries at start-up)."""
+    rows = await db.execute(
+        select(col(LiveSession.language))
+        .join(Question, col(Question.session_id) == col(LiveSession.id))
+        .where(
+            col(Question.kind) == "wordcloud",
+            col(Question.opened_at).is_not(None),
+            col(Question.closed_at).is_(None),
+        )
+        .distinct()
+    )
+    return {language for (language,) in rows}
+
+
+async def load_word_cloud_languages(database: Database) -> None:
+    """Load, in a thread, the dictionaries open word clouds need (after a restart, before the first
+    answer has to wait for one)."""
+    async with database.read_session() as db:
+        languages = await word_cloud_languages(db)
+    for language in sorted(languages):
+        await words.ensure_loaded(language)

@@ -41,14 +41,25 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# The languages word-cloud entries can be read in: simplemma reads each, and each has a stopword list
+# (app/polls/text/stopwords.py; a test keeps the two lists equal).
+Language = Literal["cy", "de", "en", "es", "fr", "it", "nl", "pt"]
+
+
 class SessionSettingsIn(_Strict):
     min_group: MinGroup = 5
     consent_text: ConsentText | None = None
+    language: Language = Field(
+        default="en",
+        description="The language word-cloud entries are read in (lemmas, stopwords); it cannot change "
+        "once the session has an answer.",
+    )
 
 
 class SessionSettingsUpdate(_Strict):
     min_group: MinGroup | None = None
     consent_text: ConsentText | None = None
+    language: Language | None = None
 
 
 class SessionCreate(_Strict):
@@ -65,6 +76,7 @@ class SessionUpdate(_Strict):
 class SessionSettingsPublic(BaseModel):
     min_group: int = Field(description="k, the fewest answers any shown result may be made of.")
     consent_text: str | None = Field(description="The information sheet, or null for none.")
+    language: str = Field(description="The language word-cloud entries are read in.")
 
 
 class SessionPublic(BaseModel):
