@@ -28,7 +28,7 @@ from app.db import Database
 from app.gcpolicy import FullCollections
 from app.migrate import schema_is_current
 from app.polls import service as polls_service
-from app.polls.results import ResultsTicker
+from app.polls.results import PhoneResultsGate, ResultsTicker
 from app.polls.writer import AnswerWriter
 from app.realtime import channels
 from app.realtime.hub import Hub, backend_for
@@ -92,7 +92,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise ConfigError(
                 "The database is not migrated to the latest schema: run `thirdspace migrate` first."
             )
-        hub = Hub(backend_for(settings.BROKER_URL), queue_max=settings.SOCKET_QUEUE_MAX)
+        hub = Hub(
+            backend_for(settings.BROKER_URL),
+            queue_max=settings.SOCKET_QUEUE_MAX,
+            # No results to phones after the facilitator hid them, whatever the ticker read before.
+            gate=PhoneResultsGate(),
+        )
         await hub.start()
 
         async def report_presence(session_id: str, count: int) -> None:
@@ -136,6 +141,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.join_limiter = JoinLimiter(join_budget(settings))
     app.state.login_limiter = FailureLimiter(
         allowed=settings.LOGIN_FAILURES_ALLOWED, window_seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS
+    )
+    app.state.withdraw_limiter = FailureLimiter(
+        allowed=settings.WITHDRAW_FAILURES_ALLOWED, window_seconds=settings.WITHDRAW_FAILURE_WINDOW_SECONDS
     )
     errors.install(app)
 
