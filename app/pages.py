@@ -29,10 +29,10 @@ COLLECTED = (
     "and, if there is an information sheet, which version you agreed to and when. Research exports "
     "leave the times out unless the facilitator chose minutes since the start before the first answer; "
     "they never hold the time of day. You get a withdrawal code: with it you can remove everything you "
-    "gave, during the session or after it, at /withdraw. What is not kept: your name, e-mail address, IP address, "
-    "device or browser. Your answers are linked only to a random code held in this browser for this "
-    "session, so the facilitator cannot tell who you are, and your answers here cannot be linked to any "
-    "other session. Results are shown only once at least {k} people have answered."
+    "gave, during the session or after it, at /withdraw. What is not kept: your name, e-mail address, "
+    "IP address, device or browser. Your answers are linked only to a random code held in this browser "
+    "for this session, so the facilitator cannot tell who you are, and your answers here cannot be "
+    "linked to any other session. Results are shown only once at least {k} people have answered."
 )
 
 
