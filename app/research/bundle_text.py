@@ -188,7 +188,6 @@ def datapackage(bundle: Bundle) -> dict[str, Any]:
         "name": "thirdspace-research-bundle",
         "title": bundle.live.title,
         "description": "An anonymised Thirdspace research bundle; see README.txt for its protections.",
-        "created": bundle.made_on.isoformat(),
         "keywords": ["thirdspace", "survey", "pseudonymous"],
         "resources": [
             _resource("questions", "questions.csv", questions_schema, "The codebook."),
@@ -207,7 +206,9 @@ def datapackage(bundle: Bundle) -> dict[str, Any]:
                 "Private messages to the research team.",
             ),
         ],
+        # "created" would need a time of day (a Frictionless datetime): the bundle's date is here instead.
         "thirdspace": {
+            "bundle_date": bundle.made_on.isoformat(),
             "k": bundle.k,
             "minutes_since_start": bundle.live.export_minutes,
             "codebook": [

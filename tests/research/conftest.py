@@ -72,7 +72,9 @@ async def build_study(api: Api, *, consent: str | None = None, minutes: bool = F
             points=5,
             labels=["Strongly disagree", "Strongly agree"],
         ),
-        "wordcloud": await api.open_question(auth, session, kind="wordcloud", prompt="One word", max_entries=2),
+        "wordcloud": await api.open_question(
+            auth, session, kind="wordcloud", prompt="One word", max_entries=2
+        ),
         "open": await api.open_question(auth, session, kind="open", prompt="Anything else?"),
         "ranking": await api.open_question(
             auth, session, kind="ranking", prompt="Rank these", options=["Food", "Talks", "Walks"]
@@ -98,7 +100,7 @@ async def build_study(api: Api, *, consent: str | None = None, minutes: bool = F
         await study.send(joined, "wordcloud", {"words": ["hope", "tea" if i < 4 else "cake"]})
         await study.send(joined, "ranking", {"order": opts if i % 2 else opts[::-1]})
     await study.send(study.people[0], "open", {"text": "Mail me at jo@example.org or call 07700 900123"})
-    await study.send(study.people[1], "open", {"text": "=HYPERLINK(\"http://evil.example\")"})
+    await study.send(study.people[1], "open", {"text": '=HYPERLINK("http://evil.example")'})
     await study.send(study.people[2], "qa", {"text": "When is the next one?"})
     asked = (await api.entries(auth, session, q["qa"]))[0]
     await study.send(study.people[5], "qa", asked["id"], type_="upvote")

@@ -144,5 +144,3 @@ class TestNoTickAfterHide:
                 break
         assert message["data"]["n"] == 3 and message["data"]["hidden"] is False
         await phone.close()
-
-
