@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 from pydantic import TypeAdapter
 
-from app.auth.deps import FACILITATOR_REFUSALS, CurrentFacilitator
+from app.auth.deps import FACILITATOR_REFUSALS, CurrentAccount, CurrentFacilitator
 from app.db import Db
 from app.errors import error_responses
 from app.polls import results as polls_results
@@ -94,11 +94,16 @@ async def create_session(
 
 
 @router.get("", responses=error_responses(*FACILITATOR_REFUSALS))
-async def list_sessions(db: Db, facilitator: CurrentFacilitator) -> list[SessionSummaryPublic]:
-    """Your sessions, newest first."""
+async def list_sessions(db: Db, account: CurrentAccount) -> list[SessionSummaryPublic]:
+    """Your sessions, newest first, then the sessions shared with you as a researcher (`role`)."""
+    owned = await sessions_service.list_owned(db, owner=account)
+    shared = await sessions_service.list_shared(db, account=account)
     return [
-        SessionSummaryPublic(id=s.id, title=s.title, code=s.code, closed=s.closed, created_at=s.created_at)
-        for s in await sessions_service.list_owned(db, owner=facilitator)
+        SessionSummaryPublic(
+            id=s.id, title=s.title, code=s.code, closed=s.closed, created_at=s.created_at, role=role
+        )
+        for sessions, role in ((owned, "facilitator"), (shared, "researcher"))
+        for s in sessions
     ]
 
 

@@ -129,6 +129,10 @@ class SessionSummaryPublic(BaseModel):
     code: str
     closed: bool
     created_at: datetime
+    role: Literal["facilitator", "researcher"] = Field(
+        default="facilitator",
+        description="facilitator: your own session; researcher: shared with you (results and exports).",
+    )
 
 
 class CurrentPublic(BaseModel):
