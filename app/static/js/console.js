@@ -195,14 +195,12 @@ async function questionAction(action, qid, trigger) {
     return;
   }
 
-  busy = true;
-  trigger.disabled = true;
+  setBusy(true);
   try {
     await request();
     await refresh();
     restoreFocus(qid, action);
   } catch (err) {
-    trigger.disabled = false;
     showError(status, err);
     // The state may have moved on (409): show the latest, then the error again.
     if (err.status === 409 || err.status === 404) {
@@ -211,8 +209,16 @@ async function questionAction(action, qid, trigger) {
       if (fresh) showError(fresh, err);
     }
   } finally {
-    busy = false;
+    setBusy(false);
   }
+}
+
+// One action at a time: while one runs, every question button is disabled (a click then waits
+// for the button instead of being dropped).
+function setBusy(value) {
+  busy = value;
+  for (const b of ui.questions.querySelectorAll('button[data-action]')) b.disabled = value;
+  ui.noCurrent.disabled = value || !session.current_question_id;
 }
 
 ui.questions.addEventListener('click', (event) => {
@@ -223,17 +229,15 @@ ui.questions.addEventListener('click', (event) => {
 
 ui.noCurrent.addEventListener('click', async () => {
   if (busy) return;
-  busy = true;
-  ui.noCurrent.disabled = true;
+  setBusy(true);
   show(ui.questionsStatus, false);
   try {
     await api('PUT', `${base}/current`, { question_id: null });
     await refresh();
   } catch (err) {
     showError(ui.questionsStatus, err);
-    ui.noCurrent.disabled = false;
   } finally {
-    busy = false;
+    setBusy(false);
   }
 });
 

@@ -1,5 +1,5 @@
 import { kindOf } from './kinds/index.js';
-import { keyedList } from './kinds/common.js';
+import { dropOverflow, keyedList } from './kinds/common.js';
 import { connect } from './socket.js';
 import { el, fitText, pageData, plural, setText, show } from './ui.js';
 
@@ -106,7 +106,7 @@ function renderResults() {
   if (mine && !shown && (current.open || current.closed)) {
     notice = current.closed
       ? `Fewer than ${minGroup} people answered, so the result stays hidden to protect anonymity.`
-      : `Results appear once at least ${minGroup} people have answered — this protects anonymity.`;
+      : `Results appear at ${minGroup} answers, to protect anonymity.`;
   }
   setText(ui.kNotice, notice);
   show(ui.kNotice, !!notice);
@@ -142,15 +142,8 @@ function renderComments(mine) {
 }
 
 function fitComments() {
-  // Newest first: drop the oldest cards that do not fit the strip.
-  if (ui.comments.hidden) return;
-  const cards = Array.from(ui.commentsList.children);
-  for (const card of cards) card.hidden = false;
-  const limit = ui.commentsList.getBoundingClientRect().bottom;
-  for (let i = cards.length - 1; i > 0; i -= 1) {
-    if (cards[i].getBoundingClientRect().bottom <= limit + 1) break;
-    cards[i].hidden = true;
-  }
+  // Newest first: the oldest cards that do not fit the strip are left out.
+  if (!ui.comments.hidden) dropOverflow(ui.commentsList);
 }
 
 // ---------------------------------------------------------------------------------------------

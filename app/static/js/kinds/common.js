@@ -166,3 +166,15 @@ export function keyedList(list, items, keyOf, build, patch) {
     if (list.children[index] !== node) list.insertBefore(node, list.children[index] || null);
   });
 }
+
+// Presenter lists that are newest (or most voted) first: show the items that fit the list's box,
+// hide the rest from the first one that overflows, and return how many were hidden.
+export function dropOverflow(list) {
+  const items = Array.from(list.children);
+  for (const item of items) item.hidden = false;
+  const limit = list.getBoundingClientRect().bottom + 1;
+  const first = items.findIndex((item, i) => i > 0 && item.getBoundingClientRect().bottom > limit);
+  if (first === -1) return 0;
+  for (const item of items.slice(first)) item.hidden = true;
+  return items.length - first;
+}

@@ -2,7 +2,7 @@
 // on, entries wait in the console until approved.
 
 import { charCounter, el, plural } from '../ui.js';
-import { checkboxField, control, declinedLine, keyedList, shownSummary } from './common.js';
+import { checkboxField, control, declinedLine, dropOverflow, keyedList, shownSummary } from './common.js';
 
 export const name = 'open';
 export const label = 'Open text';
@@ -97,17 +97,9 @@ export function createView(q, ctx = {}) {
   let entries = [];
 
   function fitWall() {
-    // Presenter: drop the oldest cards that do not fit the box, and count them.
+    // Presenter: the oldest cards that do not fit the box are left out, and counted.
     if (mode !== 'presenter') return;
-    const cards = Array.from(wall.children);
-    for (const card of cards) card.hidden = false;
-    let hiddenCount = 0;
-    const limit = wall.getBoundingClientRect().bottom;
-    for (let i = cards.length - 1; i > 0; i -= 1) {
-      if (cards[i].getBoundingClientRect().bottom <= limit + 1) break;
-      cards[i].hidden = true;
-      hiddenCount += 1;
-    }
+    const hiddenCount = dropOverflow(wall);
     more.hidden = hiddenCount === 0;
     more.textContent = hiddenCount ? `and ${plural(hiddenCount, 'older entry', 'older entries')}` : '';
   }

@@ -2,7 +2,7 @@
 // facilitator approves (when moderated), highlights one, marks answered, or archives.
 
 import { charCounter, el, plural } from '../ui.js';
-import { checkboxField, control, declinedLine, keyedList, shownSummary } from './common.js';
+import { checkboxField, control, declinedLine, dropOverflow, keyedList, shownSummary } from './common.js';
 
 export const name = 'qa';
 export const label = 'Q&A';
@@ -174,15 +174,7 @@ export function createView(q, ctx = {}) {
 
   function fit() {
     if (mode !== 'presenter') return;
-    const rows = Array.from(list.children);
-    for (const row of rows) row.hidden = false;
-    const limit = list.getBoundingClientRect().bottom;
-    let hiddenCount = 0;
-    for (let i = rows.length - 1; i > 0; i -= 1) {
-      if (rows[i].getBoundingClientRect().bottom <= limit + 1) break;
-      rows[i].hidden = true;
-      hiddenCount += 1;
-    }
+    const hiddenCount = dropOverflow(list);
     more.hidden = hiddenCount === 0;
     more.textContent = hiddenCount ? `and ${plural(hiddenCount, 'more question', 'more questions')}` : '';
   }

@@ -147,19 +147,23 @@ function svgEl(tag, attrs = {}, text = null) {
 }
 
 // The presenter's cloud: d3-cloud (vendored) finds the places, every word is an SVG <text>, so it
-// can be read, selected and measured. Words that do not fit make the whole cloud smaller and try
-// again, so no word above k is ever left out silently.
+// can be read, selected and measured. When words do not fit, the whole cloud gets smaller and is
+// laid out again, down to a floor that stays readable from the back of the room; below that the
+// least used words are left out and the page says how many (they stay in the text version).
+// Returns the number of words drawn, or -1 when the layout library is missing.
 function drawCloud(svg, q, words, width, height) {
   const layoutOf = window.d3 && window.d3.layout && window.d3.layout.cloud;
   svg.replaceChildren();
-  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
-  if (!layoutOf || !words.length || width < 50 || height < 50) return false;
-  let maxSize = Math.min(height / 4, width / 6, 220);
-  let minSize = Math.max(14, Math.min(maxSize / 3.2, height / 16));
-  for (let attempt = 0; attempt < 8; attempt += 1) {
+  svg.setAttribute('viewBox', `0 0 ${Math.max(1, width)} ${Math.max(1, height)}`);
+  if (!layoutOf) return -1;
+  if (!words.length || width < 50 || height < 50) return 0;
+  const floor = Math.max(16, Math.round(height / 26));
+  let maxSize = Math.max(floor * 1.6, Math.min(height / 4, width / 6, 220));
+  let minSize = Math.max(floor, Math.min(maxSize / 3, height / 12));
+  let placed = [];
+  for (let attempt = 0; attempt < 10; attempt += 1) {
     const fontSizes = sizes(words, maxSize, minSize);
     const input = words.map((w, i) => ({ text: w.text, count: w.count, size: fontSizes[i], index: i }));
-    let placed = [];
     layoutOf()
       .size([width, height])
       .words(input)
@@ -172,27 +176,25 @@ function drawCloud(svg, q, words, width, height) {
       .timeInterval(Infinity) // lay out at once (synchronously): at most a few hundred words
       .on('end', (tags) => { placed = tags; })
       .start();
-    if (placed.length === words.length || attempt === 7) {
-      const group = svgEl('g', { transform: `translate(${width / 2},${height / 2})` });
-      for (const d of placed) {
-        const text = svgEl('text', {
-          'text-anchor': 'middle',
-          transform: `translate(${d.x},${d.y})`,
-          'font-size': d.size,
-          'font-weight': 700,
-          'font-family': FONT,
-          fill: COLOURS[d.index % COLOURS.length],
-          'data-count': d.count,
-        }, d.text);
-        group.append(text);
-      }
-      svg.append(group);
-      return placed.length === words.length;
-    }
-    maxSize *= 0.85;
-    minSize = Math.max(10, minSize * 0.9);
+    // Keep the largest words clearly larger than the floor, so sizes still say which words lead.
+    if (placed.length === words.length || (maxSize <= floor * 1.6 && minSize <= floor)) break;
+    maxSize = Math.max(floor * 1.6, maxSize * 0.85);
+    minSize = Math.max(floor, minSize * 0.85);
   }
-  return false;
+  const group = svgEl('g', { transform: `translate(${width / 2},${height / 2})` });
+  for (const d of placed) {
+    group.append(svgEl('text', {
+      'text-anchor': 'middle',
+      transform: `translate(${d.x},${d.y})`,
+      'font-size': d.size,
+      'font-weight': 700,
+      'font-family': FONT,
+      fill: COLOURS[d.index % COLOURS.length],
+      'data-count': d.count,
+    }, d.text));
+  }
+  svg.append(group);
+  return placed.length;
 }
 
 // A simple cloud for phones and the console: the words in a row that wraps, sized by count.
@@ -223,15 +225,19 @@ export function createView(q, ctx = {}) {
     const svg = svgEl('svg', { class: 'cloud', role: 'img', 'aria-label': 'Word cloud' });
     const missing = el('p', { class: 'small muted', hidden: true, text: 'The word cloud could not be drawn; the words are listed instead.' });
     const fallback = el('ul', { class: 'word-list', hidden: true });
+    const more = el('p', { class: 'wall-more muted', hidden: true });
     const box = el('div', { class: 'cloud-box' }, svg);
-    const node = el('div', { class: 'view-wordcloud' }, box, missing, fallback, declined);
+    const node = el('div', { class: 'view-wordcloud' }, box, more, missing, fallback, declined);
     const draw = () => {
       const rect = box.getBoundingClientRect();
-      const ok = drawCloud(svg, q, lastWords, Math.floor(rect.width), Math.floor(rect.height));
-      const broken = lastWords.length > 0 && !ok;
+      const drawn = drawCloud(svg, q, lastWords, Math.floor(rect.width), Math.floor(rect.height));
+      const broken = drawn < 0 && lastWords.length > 0;
       missing.hidden = !broken;
       fallback.hidden = !broken;
       fallback.replaceChildren(...(broken ? wordList(lastWords) : []));
+      const left = drawn >= 0 ? lastWords.length - drawn : 0;
+      more.hidden = left <= 0;
+      more.textContent = left > 0 ? `and ${plural(left, 'more word', 'more words')} that did not fit` : '';
     };
     return {
       node,
