@@ -1,7 +1,7 @@
 """Every table, imported in one place for Alembic and the tests."""
 
 from app.auth.models import Account
-from app.polls.models import Answer, AnswerItem, AnswerReceipt, Question, ResultState
+from app.polls.models import Answer, AnswerItem, AnswerReceipt, Question, ResultChange, ResultState
 from app.sessions.models import LiveSession, Participant
 
 __all__ = [
@@ -12,5 +12,6 @@ __all__ = [
     "LiveSession",
     "Participant",
     "Question",
+    "ResultChange",
     "ResultState",
 ]

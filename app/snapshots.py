@@ -41,6 +41,6 @@ def queue_session_state(db: AsyncSession, live: LiveSession, current: Question |
         queue_results(db, current.id)
 
 
-def queue_results(db: AsyncSession, question_id: str) -> None:
-    """After commit: publish this question's shown result, changed or not."""
-    outbox.add(db, (channels.RESULTS_DIRTY,), "results.dirty", dirty_message(question_id, force=True))
+def queue_results(db: AsyncSession, question_id: str, *, force: bool = True) -> None:
+    """After commit: recompute this question's result; with force, publish it, changed or not."""
+    outbox.add(db, (channels.RESULTS_DIRTY,), "results.dirty", dirty_message(question_id, force=force))

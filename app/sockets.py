@@ -268,7 +268,7 @@ async def _read_snapshot(database: Database, session_id: str, seq: int, *, to_pr
         state = session_state(live, question) | {"snapshot": True}
         result = None
         if question is not None and (to_presenter or question.results_visible):
-            result = await polls_results.shown(db, question=question)
+            result = await polls_results.shown(db, question=question, k=live.min_group)
     texts = [encode("session.state", state, seq=seq)]
     if result is not None:
         texts.append(encode("poll.results", result.model_dump(), seq=seq))

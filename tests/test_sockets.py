@@ -356,6 +356,30 @@ class TestLiveResults:
         counts = final["data"]["summary"]["counts"]
         assert [counts[o["id"]] for o in question["options"]] == [2, 1, 1]
 
+    async def test_identical_resends_never_move_the_shown_result(self, live_api: Api) -> None:
+        """Issue 6, item 2, as a room would see it: k = 3, three phones answer A (shown A:3); two send A
+        again (a new id each Send), the third switches to B. A:2, B:1 on the screen would show who
+        switched, so nothing may move until k participants have really changed."""
+        auth = await live_api.facilitator()
+        session = await live_api.create_session(auth, min_group=3)
+        question = await live_api.live_question(auth, session)
+        presenter = await live_api.presenter(auth, session)
+        phones = [await live_api.phone(session) for _ in range(3)]
+        for i, phone in enumerate(phones):
+            await phone.answer(question, choice(question, 0), f"first{i}")
+        shown = await presenter.expect("poll.results")
+        while shown["data"]["hidden"]:
+            shown = await presenter.expect("poll.results")
+        a, b, c = (o["id"] for o in question["options"])
+        assert shown["data"]["summary"]["counts"] == {a: 3, b: 0, c: 0}
+        await phones[0].answer(question, choice(question, 0), "again0")
+        await phones[1].answer(question, choice(question, 0), "again1")
+        await phones[2].answer(question, choice(question, 1), "switch2")
+        await asyncio.sleep(0.5)  # five ticks of the results ticker
+        after = [m for m in presenter.log if m["type"] == "poll.results"][-1]
+        assert after["data"]["summary"]["counts"] == {a: 3, b: 0, c: 0}
+        assert (await live_api.results(auth, session, question))["summary"]["counts"] == {a: 3, b: 0, c: 0}
+
     async def test_phone_gets_results_only_when_visible(self, live_api: Api) -> None:
         auth = await live_api.facilitator()
         session = await live_api.create_session(auth, min_group=3)

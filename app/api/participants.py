@@ -67,16 +67,19 @@ async def consent(
     body: ConsentRequest,
 ) -> ConsentResult:
     """Agree to the information sheet, or decline (which deletes the participant)."""
-    answered = (
-        [] if body.agree else await polls_service.questions_answered_by(db, participant_id=participant.id)
+    removal = (
+        None if body.agree else await polls_service.participant_leaving(db, participant_id=participant.id)
     )
     agreed = await sessions_service.record_consent(
         db, live=live, participant=participant, version=body.version, agree=body.agree
     )
-    if not agreed:
+    if removal is not None:
         response.delete_cookie(participant_cookie(live.id))
-        # Declining removes the participant and, with them, any answers: results must follow.
-        await polls_service.refinalise(db, live=live, questions=answered)
-        for question in answered:
+        # Declining removes the participant and, with them, any answers: closed results are recomputed
+        # and shown at once; open ones count the removal as one change towards their next step.
+        await polls_service.participant_left(db, removal=removal)
+        for question in removal.closed:
             queue_results(db, question.id)
+        for question in removal.open:
+            queue_results(db, question.id, force=False)
     return ConsentResult(agreed=agreed)

@@ -75,6 +75,7 @@ async def get_session(request: Request, db: Db, live: OwnedSession) -> dict[str,
 async def update_session(request: Request, db: Db, live: OwnedSession, body: SessionUpdate) -> dict[str, Any]:
     """Rename, change settings (never weakening anonymity once answers exist), or close for good."""
     settings = body.settings
+    k_before = live.min_group
     closing_questions = []
     if body.closed and not live.closed:
         # Closing the session closes its open questions for good, each with its exact result (ETHICS 9).
@@ -89,6 +90,10 @@ async def update_session(request: Request, db: Db, live: OwnedSession, body: Ses
         answers_exist=await polls_service.has_answers(db, session_id=live.id),
     )
     request.app.state.open_sessions.forget(live.code)
+    if live.min_group != k_before:
+        # Every read applies k; screens hold results read under the old k, so send each one again.
+        for question in await polls_service.list_questions(db, session_id=live.id):
+            queue_results(db, question.id)
     if body.closed:
         queue_session_state(db, live, await current_question(db, live))
         for question in closing_questions:
@@ -142,4 +147,4 @@ async def duplicate_question(db: Db, live: OwnedSession, question_id: str) -> di
 async def get_results(db: Db, live: OwnedSession, question_id: str) -> ResultsPublic:
     """The result as screens show it, under the k rule."""
     question = await polls_service.get_question(db, live=live, question_id=question_id)
-    return await polls_results.shown(db, question=question)
+    return await polls_results.shown(db, question=question, k=live.min_group)

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, ForeignKeyConstraint, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlmodel import Column, Field, SQLModel
 
 from app.db import UTCDateTime, new_id, utcnow
@@ -79,7 +88,8 @@ class AnswerItem(SQLModel, table=True):
 
 class AnswerReceipt(SQLModel, table=True):
     """Every answer id a participant's phone sent that was committed: a replayed id changes nothing.
-    The growing id also tells how many people answered since the result last shown (the k step)."""
+    Receipts serve idempotency only; the k step counts `result_change`, since a resend of the same
+    value under a new id is no change."""
 
     __tablename__ = "answer_receipt"
     __table_args__ = (UniqueConstraint("participant_id", "client_id"),)
@@ -100,18 +110,41 @@ class AnswerReceipt(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class ResultChange(SQLModel, table=True):
+    """One row each time a participant's stored contribution to a question changed: a new answer, a
+    different value, a new entry or vote, a replaced word list, or their removal (declining, later
+    withdrawal). The k step counts the distinct participants here since the result last shown, so a
+    resend of the same value moves nothing (ETHICS 9). No content, and no foreign key to the participant:
+    the rows of one who left must still count towards the next step."""
+
+    __tablename__ = "result_change"
+    __table_args__ = (Index("ix_result_change_question_id_id", "question_id", "id"),)
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    )
+    question_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("question.id", ondelete="CASCADE"), nullable=False)
+    )
+    participant_id: str = Field(sa_column=Column(String(32), nullable=False, index=True))
+
+
 class ResultState(SQLModel, table=True):
-    """The result last shown for a question, kept in the database so every process steps from it."""
+    """The result last shown for a question, kept in the database so every process steps from it.
+
+    `summary` is the kind's summary *before* k is applied (every statement, every word, with its
+    count): each read applies the session's k as it is then, so raising k hides at once what is now
+    made of too few answers, on every screen and in the API, open or closed."""
 
     __tablename__ = "result_state"
 
     question_id: str = Field(
         sa_column=Column(String(32), ForeignKey("question.id", ondelete="CASCADE"), primary_key=True)
     )
-    # The last receipt the shown result covers: receipts after it are the changes not yet shown.
-    receipt_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    # The last result_change the stored result covers: changes after it are not yet shown.
+    change_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     n: int = Field(default=0)
-    hidden: bool = Field(default=True)
     summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     final: bool = Field(default=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

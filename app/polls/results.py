@@ -1,8 +1,10 @@
 """Shown results under the k rule (ETHICS 8 and 9), and the ticker that keeps screens up to date.
 
-While a question is open its shown result moves only once at least k different participants have
-answered or changed their answer since the last move; below k answers it is hidden; at close it is
-exact. The result last shown lives in `result_state`, so every process steps from the same place."""
+While a question is open its stored result moves only once at least k different participants have
+changed their contribution since the last move (`result_change`: a resend of the same value is no
+change; a participant who leaves is one); at close it is exact. The stored result (`result_state`)
+keeps the kind's summary before k, so every read applies the session's k as it is at that moment:
+below k answers the result is hidden, and inside it each statement and word has its own k."""
 
 from __future__ import annotations
 
@@ -31,53 +33,61 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class Shown:
+class Stored:
+    """What `result_state` holds for a question: `n` and the summary before k."""
+
     n: int
-    hidden: bool
     summary: dict[str, Any] | None
-
-    def public(self, question_id: str) -> ResultsPublic:
-        return ResultsPublic(question_id=question_id, n=self.n, hidden=self.hidden, summary=self.summary)
-
-
-NOTHING_SHOWN = Shown(n=0, hidden=True, summary=None)
+    change_id: int = 0
+    final: bool = False
 
 
-def exact(question: Question, tally: aggregation.Tally, k: int) -> Shown:
-    """The result as it is now, hidden when fewer than k answers count."""
-    if tally.n < k:
-        return Shown(n=tally.n, hidden=True, summary=None)
-    summary = kind_of(question.kind).summarise(
-        question.config, item_counts=tally.item_counts, declined=tally.declined
-    )
-    return Shown(n=tally.n, hidden=False, summary=summary)
+NOTHING_STORED = Stored(n=0, summary=None)
 
 
-def _shown_from(state: ResultState | None) -> Shown:
+def present(question: Question, stored: Stored, *, k: int) -> ResultsPublic:
+    """The result as screens and the API show it under this k: hidden while fewer than k answers count,
+    and k applied inside the summary by the kind."""
+    if stored.summary is None or stored.n < k:
+        return ResultsPublic(question_id=question.id, n=stored.n, hidden=True, summary=None)
+    summary = kind_of(question.kind).summarise(question.config, stored.summary, k=k)
+    return ResultsPublic(question_id=question.id, n=stored.n, hidden=False, summary=summary)
+
+
+async def count(db: AsyncSession, question: Question) -> Stored:
+    """The question's answers counted now (exact), as the state would store them."""
+    counted = await kind_of(question.kind).count(db, question_id=question.id, config=question.config)
+    return Stored(n=counted.n, summary=counted.summary)
+
+
+def _stored_from(state: ResultState | None) -> Stored:
     if state is None:
-        return NOTHING_SHOWN
-    return Shown(n=state.n, hidden=state.hidden, summary=state.summary)
+        return NOTHING_STORED
+    return Stored(n=state.n, summary=state.summary, change_id=state.change_id, final=state.final)
 
 
-async def shown(db: AsyncSession, *, question: Question) -> ResultsPublic:
-    """The result last shown for a question (what screens and the API show)."""
-    return _shown_from(await db.get(ResultState, question.id)).public(question.id)
+async def stored(db: AsyncSession, *, question: Question) -> Stored:
+    return _stored_from(await db.get(ResultState, question.id))
 
 
-async def finalise(db: AsyncSession, *, question: Question, k: int) -> ResultsPublic:
-    """Store the exact result of a question that is closing; call inside the closing transaction."""
-    result = exact(question, await aggregation.tally(db, question_id=question.id), k)
-    receipt_id = await aggregation.last_receipt_id(db, question_id=question.id)
-    await _store(db, question.id, result, receipt_id=receipt_id, final=True)
-    return result.public(question.id)
+async def shown(db: AsyncSession, *, question: Question, k: int) -> ResultsPublic:
+    """The result last stored for a question under the session's k now (what screens and the API show)."""
+    return present(question, await stored(db, question=question), k=k)
 
 
-async def _store(db: AsyncSession, question_id: str, result: Shown, *, receipt_id: int, final: bool) -> None:
+async def finalise(db: AsyncSession, *, question: Question) -> None:
+    """Store the exact result of a question that is closing (or of a closed one whose answers were
+    removed); call inside that transaction."""
+    exact = await count(db, question)
+    change_id = await aggregation.last_change_id(db, question_id=question.id)
+    await _store(db, question.id, exact, change_id=change_id, final=True)
+
+
+async def _store(db: AsyncSession, question_id: str, result: Stored, *, change_id: int, final: bool) -> None:
     values = {
         "question_id": question_id,
-        "receipt_id": receipt_id,
+        "change_id": change_id,
         "n": result.n,
-        "hidden": result.hidden,
         "summary": result.summary,
         "final": final,
         "updated_at": utcnow(),
@@ -92,14 +102,14 @@ async def _store(db: AsyncSession, question_id: str, result: Shown, *, receipt_i
 @dataclass(frozen=True, slots=True)
 class Step:
     question: Question
-    shown: Shown
+    shown: ResultsPublic
     changed: bool
     # Another writer of the state (a close, another process) got there first: look again next tick.
     raced: bool = False
 
 
 async def _step(database: Database, question_id: str) -> Step | None:
-    """Recompute one question and move its shown result if the k rule allows; None if it is gone."""
+    """Recompute one question and move its stored result if the k rule allows; None if it is gone."""
     async with database.read_session() as db:
         question = await db.get(Question, question_id)
         if question is None:
@@ -107,22 +117,22 @@ async def _step(database: Database, question_id: str) -> Step | None:
         live = await db.get(LiveSession, question.session_id)
         if live is None:
             return None
+        k = live.min_group
         state = await db.get(ResultState, question_id)
-        before = _shown_from(state)
+        before = present(question, _stored_from(state), k=k)
         if state is not None and state.final:
             return Step(question, before, changed=False)
-        since = state.receipt_id if state is not None else 0
-        changes = await aggregation.changes_since(db, question_id=question_id, receipt_id=since)
-        if changes.participants < live.min_group:
+        since = state.change_id if state is not None else 0
+        changes = await aggregation.changes_since(db, question_id=question_id, since=since)
+        if changes.participants < k:
             return Step(question, before, changed=False)
-        after = exact(question, await aggregation.tally(db, question_id=question_id), live.min_group)
+        after = await count(db, question)
     async with database.session() as db:
         if state is None:
             stmt = insert_for(db, table_of(ResultState)).values(
                 question_id=question_id,
-                receipt_id=changes.last_receipt_id,
+                change_id=changes.last_change_id,
                 n=after.n,
-                hidden=after.hidden,
                 summary=after.summary,
                 final=False,
                 updated_at=utcnow(),
@@ -135,13 +145,12 @@ async def _step(database: Database, question_id: str) -> Step | None:
                     update(ResultState)
                     .where(
                         col(ResultState.question_id) == question_id,
-                        col(ResultState.receipt_id) == since,
+                        col(ResultState.change_id) == since,
                         col(ResultState.final).is_(False),
                     )
                     .values(
-                        receipt_id=changes.last_receipt_id,
+                        change_id=changes.last_change_id,
                         n=after.n,
-                        hidden=after.hidden,
                         summary=after.summary,
                         updated_at=utcnow(),
                     )
@@ -150,7 +159,8 @@ async def _step(database: Database, question_id: str) -> Step | None:
         await db.commit()
     if not moved:
         return Step(question, before, changed=False, raced=True)
-    return Step(question, after, changed=after != before)
+    shown_after = present(question, after, k=k)
+    return Step(question, shown_after, changed=shown_after != before)
 
 
 def dirty_message(question_id: str, *, force: bool = False) -> dict[str, Any]:
@@ -238,7 +248,7 @@ class ResultsTicker:
             self._dirty[question_id] = self._dirty.get(question_id, False) or force
             return
         if step.changed or force:
-            await publish_results(self._hub, question=step.question, result=step.shown.public(question_id))
+            await publish_results(self._hub, question=step.question, result=step.shown)
 
 
 async def publish_results(hub: Hub, *, question: Question, result: ResultsPublic) -> None:

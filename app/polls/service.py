@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -12,7 +13,7 @@ from app.db import utcnow
 from app.errors import AppError, not_found
 from app.polls import results
 from app.polls.kinds import kind_of
-from app.polls.models import Answer, Question
+from app.polls.models import Question, ResultChange
 from app.polls.schemas import QuestionCreate
 from app.sessions.models import LiveSession
 
@@ -24,8 +25,9 @@ async def _next_position(db: AsyncSession, session_id: str) -> int:
     return (count or 0) + 1
 
 
-def question_public(question: Question) -> dict[str, Any]:
-    """The question as the API and `session.state` show it."""
+def question_public(question: Question, *, facilitator: bool = True) -> dict[str, Any]:
+    """The question as the API and `session.state` show it; phones (`facilitator=False`) may be shown
+    less (a word cloud's hidden words, which may hold abuse)."""
     return {
         "id": question.id,
         "kind": question.kind,
@@ -33,7 +35,7 @@ def question_public(question: Question) -> dict[str, Any]:
         "open": question.is_open,
         "closed": question.is_closed,
         "results_visible": question.results_visible,
-        **kind_of(question.kind).public_fields(question.config),
+        **kind_of(question.kind).public_fields(question.config, facilitator=facilitator),
     }
 
 
@@ -70,10 +72,11 @@ async def get_question(db: AsyncSession, *, live: LiveSession, question_id: str)
 
 
 async def has_answers(db: AsyncSession, *, session_id: str) -> bool:
-    """Whether any answer (or "prefer not to answer") exists in the session."""
+    """Whether anyone ever contributed to the session (an answer, a "prefer not to answer"): the
+    change log keeps the fact even after they left, so anonymity stays locked (ETHICS 3)."""
     found = await db.scalar(
-        select(col(Answer.question_id))
-        .join(Question, col(Question.id) == col(Answer.question_id))
+        select(col(ResultChange.question_id))
+        .join(Question, col(Question.id) == col(ResultChange.question_id))
         .where(col(Question.session_id) == session_id)
         .limit(1)
     )
@@ -110,7 +113,7 @@ async def update_question(
     db.add(question)
     await db.flush()
     if closing:
-        await results.finalise(db, question=question, k=live.min_group)
+        await results.finalise(db, question=question)
     return closing
 
 
@@ -141,18 +144,39 @@ async def close_open_questions(db: AsyncSession, *, live: LiveSession) -> list[Q
     return closed
 
 
-async def questions_answered_by(db: AsyncSession, *, participant_id: str) -> list[Question]:
-    """The questions a participant has an answer (or a "prefer not to answer") to."""
-    result = await db.execute(
-        select(Question)
-        .join(Answer, col(Answer.question_id) == col(Question.id))
-        .where(col(Answer.participant_id) == participant_id)
-    )
+async def questions_contributed_to(db: AsyncSession, *, participant_id: str) -> list[Question]:
+    """The questions a participant ever changed their contribution to (answers, declines, entries...)."""
+    theirs = select(col(ResultChange.question_id)).where(col(ResultChange.participant_id) == participant_id)
+    result = await db.execute(select(Question).where(col(Question.id).in_(theirs)))
     return list(result.scalars())
 
 
-async def refinalise(db: AsyncSession, *, live: LiveSession, questions: list[Question]) -> None:
-    """Recompute the exact results of closed questions after answers were removed from them."""
-    for question in questions:
-        if question.is_closed:
-            await results.finalise(db, question=question, k=live.min_group)
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """The questions a leaving participant contributed to, as found before they are deleted."""
+
+    open: list[Question]
+    closed: list[Question]
+
+
+async def participant_leaving(db: AsyncSession, *, participant_id: str) -> Removal:
+    """Call before a participant's rows are deleted (declining consent; withdrawal, issue 9): their
+    removal is one change of theirs to each open question they contributed to, so it counts towards
+    the next step, which then shows the result without them, and never moves the result by itself."""
+    questions = await questions_contributed_to(db, participant_id=participant_id)
+    removal = Removal(
+        open=[q for q in questions if not q.is_closed], closed=[q for q in questions if q.is_closed]
+    )
+    if removal.open:
+        await db.execute(
+            insert(ResultChange),
+            [{"question_id": q.id, "participant_id": participant_id} for q in removal.open],
+        )
+    return removal
+
+
+async def participant_left(db: AsyncSession, *, removal: Removal) -> None:
+    """Call after the participant's rows are deleted: closed questions' exact results are recomputed
+    (a closed result is exact, ETHICS 9); the caller queues their publication."""
+    for question in removal.closed:
+        await results.finalise(db, question=question)

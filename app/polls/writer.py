@@ -2,8 +2,10 @@
 then resolves each answer's outcome. Nothing is acknowledged before it is committed.
 
 A batch is whatever queued while the previous batch committed, up to WRITER_BATCH_MAX. Each batch
-costs a fixed handful of statements: read the questions, participants and sessions it names and the
-receipts it may repeat, then upsert answers, replace their items, and insert receipts."""
+costs a fixed handful of statements: read the questions, participants and sessions it names, claim
+receipts, read the stored answers it may replace, then upsert the answers that changed, replace their
+items, and log one `result_change` per participant whose stored value changed (a resend of the same
+value under a new id is no change: the k step must not count it)."""
 
 from __future__ import annotations
 
@@ -19,8 +21,8 @@ from sqlmodel import col
 
 from app.batching import GroupCommit
 from app.db import Database, insert_for, table_of, utcnow
-from app.polls.kinds import AnswerRejected, kind_of
-from app.polls.models import Answer, AnswerItem, AnswerReceipt, Question
+from app.polls.kinds import Accepted, AnswerRejected, kind_of
+from app.polls.models import Answer, AnswerItem, AnswerReceipt, Question, ResultChange
 from app.polls.results import dirty_message
 from app.realtime import channels
 from app.realtime.hub import Hub
@@ -72,8 +74,16 @@ class _Pending:
 @dataclass(slots=True)
 class _Accepted:
     pending: _Pending
-    declined: bool
-    items: list[tuple[str, int | None]]
+    # None: "prefer not to answer".
+    answer: Accepted | None
+
+    @property
+    def declined(self) -> bool:
+        return self.answer is None
+
+    @property
+    def value(self) -> dict[str, Any] | None:
+        return None if self.answer is None else self.answer.value
 
 
 class AnswerWriter(GroupCommit[_Pending]):
@@ -132,12 +142,11 @@ class AnswerWriter(GroupCommit[_Pending]):
         outcomes: dict[int, Outcome] = {}
         async with self._database.session() as db:
             accepted = await self._judge(db, batch, outcomes)
-            if accepted:
-                await self._store(db, accepted)
+            changed = await self._store(db, accepted) if accepted else set()
             await db.commit()
         for i, pending in enumerate(batch):
             pending.resolve(outcomes.get(i, ACK))
-        return {a.pending.question_id for a in accepted}
+        return changed
 
     async def _judge(
         self, db: AsyncSession, batch: list[_Pending], outcomes: dict[int, Outcome]
@@ -169,11 +178,11 @@ class AnswerWriter(GroupCommit[_Pending]):
         refusals: dict[int, Outcome] = {}
         for i, pending in enumerate(batch):
             try:
-                declined, items = self._check(pending, questions, participants, sessions)
+                answer = self._check(pending, questions, participants, sessions)
             except AnswerRejected as rejection:
                 refusals[i] = refused(rejection.code, rejection.message)
                 continue
-            candidates.append(_Accepted(pending, declined, items))
+            candidates.append(_Accepted(pending, answer))
         new = await self._claim_receipts(db, candidates)
         # A refused answer whose id was committed before is a replay: its first reply (an ack) again.
         committed_before = await self._receipts_of(db, [batch[i] for i in refusals])
@@ -227,7 +236,7 @@ class AnswerWriter(GroupCommit[_Pending]):
         questions: dict[str, Question],
         participants: dict[str, Any],
         sessions: dict[str, Any],
-    ) -> tuple[bool, list[tuple[str, int | None]]]:
+    ) -> Accepted | None:
         live = sessions.get(pending.session_id)
         if live is None or live.closed_at is not None:
             raise AnswerRejected("This session is closed; answers are no longer taken.", "session_closed")
@@ -248,26 +257,33 @@ class AnswerWriter(GroupCommit[_Pending]):
         if not question.is_open:
             raise AnswerRejected("This question is not open yet.", "question_not_open")
         if pending.value is None:
-            return True, []
-        return False, kind_of(question.kind).items(question.config, pending.value)
+            return None
+        return kind_of(question.kind).accept(question.config, pending.value, language="en")
 
     @staticmethod
-    async def _store(db: AsyncSession, accepted: list[_Accepted]) -> None:
+    async def _store(db: AsyncSession, accepted: list[_Accepted]) -> set[str]:
+        """Store the answers whose value changed; return the questions that changed."""
         now = utcnow()
         # A later answer from the same phone to the same question in this batch replaces the earlier.
         latest: dict[tuple[str, str], _Accepted] = {}
         for a in accepted:
             latest[(a.pending.question_id, a.pending.participant_id)] = a
+        stored = await _stored_answers(db, latest)
+        changed = {
+            key: a for key, a in latest.items() if key not in stored or stored[key] != (a.declined, a.value)
+        }
+        if not changed:
+            return set()
         rows = [
             {
                 "question_id": q,
                 "participant_id": p,
-                "value": a.pending.value,
+                "value": a.value,
                 "declined": a.declined,
                 "created_at": now,
                 "updated_at": now,
             }
-            for (q, p), a in latest.items()
+            for (q, p), a in changed.items()
         ]
         upsert = insert_for(db, table_of(Answer))
         await db.execute(
@@ -282,7 +298,7 @@ class AnswerWriter(GroupCommit[_Pending]):
             rows,
         )
         by_question: dict[str, list[str]] = {}
-        for q, p in latest:
+        for q, p in changed:
             by_question.setdefault(q, []).append(p)
         for question_id, participants in by_question.items():
             # One question at a time, so the delete searches the primary key instead of scanning.
@@ -294,8 +310,27 @@ class AnswerWriter(GroupCommit[_Pending]):
             )
         items = [
             {"question_id": q, "participant_id": p, "item": item, "value": value}
-            for (q, p), a in latest.items()
-            for item, value in a.items
+            for (q, p), a in changed.items()
+            if a.answer is not None
+            for item, value in a.answer.items
         ]
         if items:
             await db.execute(insert(AnswerItem), items)
+        await db.execute(insert(ResultChange), [{"question_id": q, "participant_id": p} for q, p in changed])
+        return set(by_question)
+
+
+async def _stored_answers(
+    db: AsyncSession, wanted: dict[tuple[str, str], Any]
+) -> dict[tuple[str, str], tuple[bool, Any]]:
+    """(declined, value) of the answers stored now for these (question, participant) pairs: one query
+    on the primary key's prefix and the participant index (a row-value IN would scan the table)."""
+    rows = await db.execute(
+        select(
+            col(Answer.question_id), col(Answer.participant_id), col(Answer.declined), col(Answer.value)
+        ).where(
+            col(Answer.question_id).in_({q for q, _ in wanted}),
+            col(Answer.participant_id).in_({p for _, p in wanted}),
+        )
+    )
+    return {(row[0], row[1]): (bool(row[2]), row[3]) for row in rows if (row[0], row[1]) in wanted}

@@ -19,7 +19,7 @@ def config(labels: list[str] | None = None, *, multiple: bool = False) -> dict[s
 
 def rejection(cfg: dict[str, Any], value: Any) -> AnswerRejected:
     with pytest.raises(AnswerRejected) as caught:
-        choice.items(cfg, value)
+        choice.accept(cfg, value, language="en")
     return caught.value
 
 
@@ -42,22 +42,25 @@ class TestConfig:
 
     def test_public_fields(self) -> None:
         cfg = config()
-        assert choice.public_fields(cfg) == {"options": cfg["options"], "multiple": False}
+        assert choice.public_fields(cfg, facilitator=False) == {"options": cfg["options"], "multiple": False}
 
     def test_registry_names_it(self) -> None:
         assert kind_of("choice") is choice
 
 
-class TestItems:
+class TestAccept:
     def test_one_choice(self) -> None:
         cfg = config()
         option = cfg["options"][1]["id"]
-        assert choice.items(cfg, {"choices": [option]}) == [(option, 1)]
+        accepted = choice.accept(cfg, {"choices": [option]}, language="en")
+        assert (accepted.value, accepted.items) == ({"choices": [option]}, [(option, 1)])
 
     def test_several_choices_when_multiple(self) -> None:
         cfg = config(multiple=True)
         a, _, c = (o["id"] for o in cfg["options"])
-        assert choice.items(cfg, {"choices": [c, a]}) == [(c, 1), (a, 1)]
+        accepted = choice.accept(cfg, {"choices": [c, a]}, language="en")
+        # Stored in the question's order, so the same choices sent in another order are the same value.
+        assert (accepted.value, accepted.items) == ({"choices": [a, c]}, [(a, 1), (c, 1)])
 
     def test_several_choices_when_single_is_too_many(self) -> None:
         cfg = config()
@@ -89,17 +92,10 @@ class TestItems:
 
 
 class TestSummarise:
-    def test_every_option_in_order_zeros_included(self) -> None:
+    def test_counts_and_declined_as_stored(self) -> None:
         cfg = config()
         a, b, c = (o["id"] for o in cfg["options"])
-        summary = choice.summarise(cfg, item_counts={c: 2, a: 1}, declined=3)
+        stored = {"counts": {a: 1, b: 0, c: 2}, "declined": 3}
+        summary = choice.summarise(cfg, stored, k=3)
         assert summary == {"counts": {a: 1, b: 0, c: 2}, "declined": 3}
         assert list(summary["counts"]) == [a, b, c]
-
-    def test_counts_of_unknown_items_are_ignored(self) -> None:
-        cfg = config(["A", "B"])
-        a, b = (o["id"] for o in cfg["options"])
-        assert choice.summarise(cfg, item_counts={"gone": 4}, declined=0) == {
-            "counts": {a: 0, b: 0},
-            "declined": 0,
-        }

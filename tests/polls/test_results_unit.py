@@ -1,5 +1,6 @@
-"""The k rule: `exact()` hides below k; `_step` moves the shown result only after k participants
-answered or changed since it last moved; `finalise` makes it exact and nothing overwrites that."""
+"""The k rule: `present()` hides below the k of the moment; `_step` moves the stored result only after k
+participants changed their stored contribution since it last moved; `finalise` makes it exact and
+nothing overwrites that."""
 
 from __future__ import annotations
 
@@ -8,11 +9,10 @@ from typing import Any
 import pytest
 
 from app.polls import results
-from app.polls.aggregation import Tally
 from app.polls.kinds import choice as choice_kind
 from app.polls.models import Question
-from app.polls.results import NOTHING_SHOWN, Shown, _step, exact
-from app.polls.schemas import ChoiceQuestionCreate
+from app.polls.results import NOTHING_STORED, Stored, _step, present
+from app.polls.schemas import ChoiceQuestionCreate, ResultsPublic
 from tests.factories import Api, choice
 
 K = 3
@@ -21,31 +21,45 @@ K = 3
 def question_of(labels: list[str]) -> Question:
     request = ChoiceQuestionCreate(kind="choice", prompt="Which?", options=labels)
     return Question(
-        session_id="s", kind="choice", prompt="Which?", config=choice_kind.config_from_create(request)
+        id="q1",
+        session_id="s",
+        kind="choice",
+        prompt="Which?",
+        config=choice_kind.config_from_create(request),
     )
 
 
-class TestExact:
+class TestPresent:
     def test_below_k_is_hidden_with_its_n(self) -> None:
         question = question_of(["A", "B"])
-        a = question.config["options"][0]["id"]
-        assert exact(question, Tally(n=2, declined=4, item_counts={a: 2}), k=3) == Shown(
-            n=2, hidden=True, summary=None
+        a, b = (o["id"] for o in question.config["options"])
+        stored = Stored(n=2, summary={"counts": {a: 2, b: 0}, "declined": 4})
+        assert present(question, stored, k=3) == ResultsPublic(
+            question_id="q1", n=2, hidden=True, summary=None
         )
 
     def test_at_k_shows_the_summary(self) -> None:
         question = question_of(["A", "B"])
         a, b = (o["id"] for o in question.config["options"])
-        assert exact(question, Tally(n=3, declined=1, item_counts={a: 3}), k=3) == Shown(
-            n=3, hidden=False, summary={"counts": {a: 3, b: 0}, "declined": 1}
+        stored = Stored(n=3, summary={"counts": {a: 3, b: 0}, "declined": 1})
+        assert present(question, stored, k=3) == ResultsPublic(
+            question_id="q1", n=3, hidden=False, summary={"counts": {a: 3, b: 0}, "declined": 1}
         )
+
+    def test_the_same_stored_result_is_hidden_under_a_higher_k(self) -> None:
+        question = question_of(["A", "B"])
+        a, b = (o["id"] for o in question.config["options"])
+        stored = Stored(n=3, summary={"counts": {a: 3, b: 0}, "declined": 1})
+        assert present(question, stored, k=4).hidden is True
 
     def test_declined_answers_do_not_count_towards_k(self) -> None:
         question = question_of(["A", "B"])
-        assert exact(question, Tally(n=0, declined=10, item_counts={}), k=3).hidden is True
+        a, b = (o["id"] for o in question.config["options"])
+        stored = Stored(n=0, summary={"counts": {a: 0, b: 0}, "declined": 10})
+        assert present(question, stored, k=3).hidden is True
 
-    def test_public_form(self) -> None:
-        assert NOTHING_SHOWN.public("q1").model_dump() == {
+    def test_nothing_stored(self) -> None:
+        assert present(question_of(["A", "B"]), NOTHING_STORED, k=3).model_dump() == {
             "question_id": "q1",
             "n": 0,
             "hidden": True,
@@ -104,7 +118,7 @@ class TestStep:
         await poll.answer(0)
         await poll.answer(1)
         step = await poll.step()
-        assert (step.shown, step.changed) == (NOTHING_SHOWN, False)
+        assert (step.shown.hidden, step.shown.n, step.changed) == (True, 0, False)
         assert await poll.shown() == {
             "question_id": poll.question["id"],
             "n": 0,
@@ -118,7 +132,12 @@ class TestStep:
         step = await poll.step()
         assert step.changed is True
         summary = {"counts": poll.counts(2, 1, 0), "declined": 0}
-        assert step.shown == Shown(n=3, hidden=False, summary=summary)
+        assert step.shown.model_dump() == {
+            "question_id": poll.question["id"],
+            "n": 3,
+            "hidden": False,
+            "summary": summary,
+        }
         assert await poll.shown() == {
             "question_id": poll.question["id"],
             "n": 3,
@@ -146,7 +165,7 @@ class TestStep:
         await poll.answer(1, person=poll.people[0])  # changed from A to B: the third since the last move
         step = await poll.step()
         assert step.changed is True
-        assert step.shown == Shown(n=5, hidden=False, summary={"counts": poll.counts(1, 2, 2), "declined": 0})
+        assert (step.shown.n, step.shown.summary) == (5, {"counts": poll.counts(1, 2, 2), "declined": 0})
 
     async def test_one_participant_changing_k_times_counts_once(self, poll: Poll) -> None:
         for option in (0, 0, 1):
@@ -190,11 +209,146 @@ class TestFinalise:
         async with poll.api.app.state.database.session() as db:
             question = await db.get(Question, poll.question["id"])
             assert question is not None
-            final = await results.finalise(db, question=question, k=K)
+            await results.finalise(db, question=question)
             await db.commit()
+        final = await poll.shown()
         for _ in range(K):
             await poll.answer(2)
         step = await poll.step()
         assert step.changed is False
-        assert await poll.shown() == final.model_dump()
-        assert final.n == 3
+        assert await poll.shown() == final
+        assert final["n"] == 3
+
+
+class TestChangesAreChangesOfTheStoredValue:
+    """Issue 6 item 2: a resend of the same value (the phone makes a new id on every Send) is no change."""
+
+    async def test_identical_resends_do_not_move_the_shown_result(self, poll: Poll) -> None:
+        for _ in range(3):
+            await poll.answer(0)
+        assert (await poll.step()).changed is True
+        assert (await poll.shown())["summary"]["counts"] == poll.counts(3, 0, 0)
+        first, second, third = poll.people
+        await poll.answer(0, person=first)  # the same A again, under a new id
+        await poll.answer(0, person=second)
+        await poll.answer(1, person=third)  # the only real change
+        await poll.step()
+        # A:2, B:1 here would show the room who switched.
+        shown = await poll.shown()
+        assert (shown["n"], shown["summary"]["counts"]) == (3, poll.counts(3, 0, 0))
+
+    async def test_the_real_change_still_counts_towards_the_next_step(self, poll: Poll) -> None:
+        for _ in range(3):
+            await poll.answer(0)
+        await poll.step()
+        first, second, third = poll.people
+        await poll.answer(0, person=first)
+        await poll.answer(1, person=third)
+        await poll.answer(2)
+        assert (await poll.step()).changed is False  # two changes (third, a newcomer): below k
+        await poll.answer(2, person=second)
+        assert (await poll.step()).changed is True
+        assert (await poll.shown())["summary"]["counts"] == poll.counts(1, 1, 2)
+
+    async def test_the_same_choices_in_another_order_are_no_change(self, api: Api) -> None:
+        await api.app.state.ticker.stop()
+        auth = await api.quick_facilitator()
+        session = await api.create_session(auth, min_group=K)
+        question = await api.live_question(auth, session, options=["A", "B", "C"], multiple=True)
+        poll = Poll(api, auth, session, question)
+        a, b, _ = (o["id"] for o in question["options"])
+        people = [await api.join(session) for _ in range(K)]
+        for i, person in enumerate(people):
+            assert (await api.submit(person, question, {"choices": [a, b]}, f"x{i}")).ok
+        await poll.step()
+        for i, person in enumerate(people):
+            assert (await api.submit(person, question, {"choices": [b, a]}, f"y{i}")).ok
+        async with api.app.state.database.read_session() as db:
+            state = await db.get(results.ResultState, question["id"])
+            assert state is not None
+            changes = await results.aggregation.changes_since(
+                db, question_id=question["id"], since=state.change_id
+            )
+        assert changes.participants == 0
+
+
+class TestRaisingK:
+    """Issue 6 item 2: every read of a result honours the session's k now."""
+
+    async def test_closed_result_of_3_is_hidden_once_k_is_raised_to_5(self, poll: Poll) -> None:
+        for option in (0, 0, 1):
+            await poll.answer(option)
+        await poll.api.patch_question(poll.auth, poll.session, poll.question, open=False)
+        assert (await poll.shown())["hidden"] is False
+        r = await poll.api.client.patch(
+            f"/api/sessions/{poll.session['id']}", json={"settings": {"min_group": 5}}, headers=poll.auth
+        )
+        assert r.status_code == 200, r.text
+        assert await poll.shown() == {
+            "question_id": poll.question["id"],
+            "n": 3,
+            "hidden": True,
+            "summary": None,
+        }
+
+    async def test_open_result_is_hidden_at_once_and_the_step_uses_the_new_k(self, poll: Poll) -> None:
+        for option in (0, 0, 1, 2):
+            await poll.answer(option)
+        await poll.step()
+        r = await poll.api.client.patch(
+            f"/api/sessions/{poll.session['id']}", json={"settings": {"min_group": 5}}, headers=poll.auth
+        )
+        assert r.status_code == 200, r.text
+        assert (await poll.shown())["hidden"] is True
+        await poll.answer(0)
+        await poll.step()
+        assert (await poll.shown())["hidden"] is True  # one change, not 5: no step, and n = 4 < 5 anyway
+        for _ in range(4):
+            await poll.answer(1)
+        await poll.step()
+        shown = await poll.shown()
+        assert (shown["n"], shown["hidden"], shown["summary"]["counts"]) == (9, False, poll.counts(3, 5, 1))
+
+
+class TestRemoval:
+    """Issue 9's first hole: declining while a question is open is one participant's change; the step it
+    completes reflects the removal, and the removal alone never moves the shown result."""
+
+    @pytest.fixture
+    async def consented(self, api: Api) -> Poll:
+        await api.app.state.ticker.stop()
+        auth = await api.quick_facilitator()
+        session = await api.create_session(auth, min_group=K, consent_text="About this study.")
+        question = await api.live_question(auth, session, options=["A", "B", "C"])
+        return Poll(api, auth, session, question)
+
+    async def _join(self, poll: Poll) -> dict[str, Any]:
+        person = await poll.api.join(poll.session)
+        assert (await poll.api.consent(poll.session, person)).status_code == 200
+        poll.people.append(person)
+        return person
+
+    async def test_a_decline_alone_never_moves_the_shown_result(self, consented: Poll) -> None:
+        poll = consented
+        for option in (0, 0, 0, 1):
+            await poll.answer(option, person=await self._join(poll))
+        await poll.step()
+        before = await poll.shown()
+        assert before["summary"]["counts"] == poll.counts(3, 1, 0)
+        r = await poll.api.consent(poll.session, poll.people[3], agree=False)
+        assert r.status_code == 200
+        assert (await poll.step()).changed is False
+        assert await poll.shown() == before
+
+    async def test_a_decline_counts_as_one_change_and_the_step_reflects_it(self, consented: Poll) -> None:
+        poll = consented
+        for option in (0, 0, 0, 1):
+            await poll.answer(option, person=await self._join(poll))
+        await poll.step()
+        assert (await poll.api.consent(poll.session, poll.people[3], agree=False)).status_code == 200
+        await poll.answer(1, person=poll.people[0])
+        await poll.answer(1, person=poll.people[1])
+        # Three participants changed (two answers, one removal): the step moves, without the leaver.
+        assert (await poll.step()).changed is True
+        shown = await poll.shown()
+        assert (shown["n"], shown["summary"]["counts"]) == (3, poll.counts(1, 2, 0))

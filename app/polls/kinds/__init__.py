@@ -1,26 +1,41 @@
 """One module per kind of question: how its fields are stored, how an answer is checked, how answers
-are summarised. The registry maps a kind's name to its module."""
+are counted and summarised. The registry maps a kind's name to its module: a new kind is one module
+here plus one line below."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from app.polls.kinds import choice
-from app.polls.kinds.base import AnswerRejected, Items
+from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["KINDS", "AnswerRejected", "Items", "Kind", "kind_of"]
+from app.polls.kinds import choice
+from app.polls.kinds.base import Accepted, AnswerRejected, Counted, Items
+
+__all__ = ["KINDS", "Accepted", "AnswerRejected", "Counted", "Items", "Kind", "kind_of"]
 
 
 class Kind(Protocol):
     NAME: str
 
-    def config_from_create(self, request: Any) -> dict[str, Any]: ...
-    def duplicate_config(self, config: dict[str, Any]) -> dict[str, Any]: ...
-    def public_fields(self, config: dict[str, Any]) -> dict[str, Any]: ...
-    def items(self, config: dict[str, Any], value: Any) -> Items: ...
-    def summarise(
-        self, config: dict[str, Any], *, item_counts: dict[str, int], declined: int
-    ) -> dict[str, Any]: ...
+    def config_from_create(self, request: Any) -> dict[str, Any]:
+        """The question's stored config from its create request (ids given to options, statements)."""
+
+    def duplicate_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        """A copy's config: the same content under new ids."""
+
+    def public_fields(self, config: dict[str, Any], *, facilitator: bool) -> dict[str, Any]:
+        """The kind's fields of the question object; `facilitator` views may see more than phones."""
+
+    def accept(self, config: dict[str, Any], value: Any, *, language: str) -> Accepted:
+        """Check an answer's value (never null: the writer handles "prefer not to answer"), or raise
+        AnswerRejected with a code and a sentence."""
+
+    async def count(self, db: AsyncSession, *, question_id: str, config: dict[str, Any]) -> Counted:
+        """Count the question's answers now, in SQL, into the summary before k."""
+
+    def summarise(self, config: dict[str, Any], summary: dict[str, Any], *, k: int) -> dict[str, Any]:
+        """The summary as shown, with k applied inside it (per statement, per word); the caller has
+        already checked the question's total against k."""
 
 
 KINDS: dict[str, Kind] = {choice.NAME: choice}
