@@ -18,6 +18,8 @@ const ui = {
   joinUrl: $('join-url'),
   minGroup: $('min-group'),
   consentInfo: $('consent-info'),
+  languageInfo: $('language-info'),
+  moderatedField: $('moderated-field'),
   presenterLink: $('presenter-link'),
   noCurrent: $('no-current'),
   questionsStatus: $('questions-status'),
@@ -41,7 +43,10 @@ const ui = {
 };
 
 const PROMPT_MAX = 500;
-const COMMON_FIELDS = ['kind', 'prompt', 'comments'];
+const COMMON_FIELDS = ['kind', 'prompt', 'comments', 'moderated'];
+const LANGUAGES = {
+  cy: 'Welsh', de: 'German', en: 'English', es: 'Spanish', fr: 'French', it: 'Italian', nl: 'Dutch', pt: 'Portuguese',
+};
 
 let busy = false;
 const moderation = createModeration({ base, root: $('moderation') });
@@ -61,8 +66,10 @@ function stateOf(q) {
 
 function kindText(q) {
   const kind = kindOf(q.kind);
-  const text = kind ? kind.describe(q) : q.kind;
-  return q.comments ? `${text}; comments allowed` : text;
+  const parts = [kind ? kind.describe(q) : q.kind];
+  if (q.comments) parts.push('comments allowed');
+  if (q.moderated && (q.comments || (kind && kind.editor.freeText))) parts.push('each entry approved before it is shown');
+  return parts.join('; ');
 }
 
 function button(label, action, qid, cls = 'secondary') {
@@ -130,6 +137,8 @@ function render() {
   setText(ui.minGroup, String(minGroup()));
   const consentText = session.settings && session.settings.consent_text;
   setText(ui.consentInfo, consentText ? 'Yes: participants agree to it before answering.' : 'None: there is no consent step.');
+  const language = (session.settings && session.settings.language) || 'en';
+  setText(ui.languageInfo, LANGUAGES[language] || language);
 
   show(ui.closedNote, !!session.closed);
   show(ui.addCard, !session.closed);
@@ -268,9 +277,12 @@ function showKindFields() {
   for (const [name, section] of kindSections) {
     show(section, name === kind.name);
   }
+  // Approval applies to free text: open answers, Q&A questions and comments.
+  show(ui.moderatedField, !!kind.editor.freeText || ui.addForm.elements.namedItem('comments').checked);
 }
 
 ui.kindChoices.addEventListener('change', showKindFields);
+ui.addForm.elements.namedItem('comments').addEventListener('change', showKindFields);
 showKindFields();
 
 // Pydantic's messages, in the plain words the rest of the console uses.
@@ -363,7 +375,9 @@ ui.addForm.addEventListener('submit', async (event) => {
     return;
   }
   const request = { kind: kind.name, prompt, ...body };
-  if (ui.addForm.elements.namedItem('comments').checked) request.comments = true;
+  const comments = ui.addForm.elements.namedItem('comments').checked;
+  if (comments) request.comments = true;
+  if (ui.addForm.elements.namedItem('moderated').checked && (comments || kind.editor.freeText)) request.moderated = true;
 
   const submit = ui.addForm.querySelector('button[type="submit"]');
   submit.disabled = true;

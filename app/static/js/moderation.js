@@ -45,7 +45,7 @@ export function createModeration({ base, root }) {
 
   let questions = []; // moderatable questions, in session order
   let numbers = new Map(); // question id -> its number in the session (as the question list shows)
-  const entries = new Map(); // question id -> Map(entry id -> entry), newest first by insertion
+  const entries = new Map(); // question id -> [entry], newest first (as the route lists them)
   const loaded = new Set();
   let chosen = null;
   let filter = 'pending';
@@ -69,14 +69,12 @@ export function createModeration({ base, root }) {
   });
 
   function questionEntries(qid) {
-    if (!entries.has(qid)) entries.set(qid, new Map());
+    if (!entries.has(qid)) entries.set(qid, []);
     return entries.get(qid);
   }
 
   function pendingCount(qid) {
-    let count = 0;
-    for (const e of questionEntries(qid).values()) if (e.status === 'pending') count += 1;
-    return count;
+    return questionEntries(qid).filter((e) => e.status === 'pending').length;
   }
 
   async function ensureLoaded(qid, { fresh = false } = {}) {
@@ -84,12 +82,13 @@ export function createModeration({ base, root }) {
     loaded.add(qid);
     try {
       const reply = await api('GET', `${base}/questions/${encodeURIComponent(qid)}/entries`);
-      const map = questionEntries(qid);
-      // The route lists every entry. On a first load, entries that arrived live meanwhile stay as
-      // they are (they are newer); after a reconnect the route's state wins.
-      for (const entry of (reply && reply.entries) || []) {
-        if (fresh || !map.has(entry.id)) map.set(entry.id, { ...entry, question_id: qid });
-      }
+      // The route lists every entry, newest first. On a first load, entries that arrived live
+      // meanwhile stay as they are (they are newer); after a reconnect the route's state wins.
+      const listed = ((reply && reply.entries) || []).map((e) => ({ ...e, question_id: qid }));
+      const known = new Set(listed.map((e) => e.id));
+      const live = fresh ? [] : questionEntries(qid).filter((e) => !known.has(e.id));
+      const keep = new Map(questionEntries(qid).map((e) => [e.id, e]));
+      entries.set(qid, [...live, ...listed.map((e) => (!fresh && keep.has(e.id) ? keep.get(e.id) : e))]);
       render();
     } catch (err) {
       loaded.delete(qid);
@@ -154,7 +153,7 @@ export function createModeration({ base, root }) {
       setText(empty, 'Choose a question.');
       return;
     }
-    const all = Array.from(questionEntries(q.id).values()).reverse();
+    const all = questionEntries(q.id);
     const shown = filter === 'all' ? all : all.filter((e) => e.status === filter);
     setText(empty, shown.length ? '' : (loaded.has(q.id) ? 'No entries here.' : 'Loading…'));
     keyedList(
@@ -168,7 +167,7 @@ export function createModeration({ base, root }) {
           STATUS_TEXT[e.status] || e.status,
           e.comment ? 'Comment' : null,
           e.flagged ? 'Flagged: may contain abuse' : null,
-          q.kind === 'qa' && !e.comment ? plural(Number(e.votes) || 0, 'vote', 'votes') : null,
+          q.kind === 'qa' && !e.comment && e.votes !== null && e.votes !== undefined ? plural(Number(e.votes), 'vote', 'votes') : null,
           e.highlighted ? 'Highlighted' : null,
           e.answered ? 'Answered' : null,
         ].filter(Boolean).join(' · ');
@@ -188,9 +187,11 @@ export function createModeration({ base, root }) {
   }
 
   function upsert(qid, entry) {
-    const map = questionEntries(qid);
-    const merged = { ...(map.get(entry.id) || {}), ...entry, question_id: qid };
-    map.set(entry.id, merged);
+    const list = questionEntries(qid);
+    const index = list.findIndex((e) => e.id === entry.id);
+    const merged = { ...(index >= 0 ? list[index] : {}), ...entry, question_id: qid };
+    if (index >= 0) list[index] = merged;
+    else list.unshift(merged); // a new entry is the newest
     render();
   }
 

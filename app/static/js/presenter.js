@@ -124,14 +124,17 @@ function renderResults() {
 
 // Comments under the result, when the question takes them and the facilitator shows them.
 function renderComments(mine) {
-  const entries = mine && mine.comments && Array.isArray(mine.comments.entries) ? mine.comments.entries : [];
+  const block = mine && mine.comments ? mine.comments : null;
+  const entries = block && Array.isArray(block.entries) ? block.entries : [];
   const visible = !!(current && current.comments && current.show_comments);
   show(ui.comments, visible);
   if (!visible) return;
   setText($('comments-heading'), entries.length ? `Comments (${entries.length})` : 'Comments');
+  let empty = 'No comments to show yet.';
+  if (block && block.hidden) empty = `Comments appear once ${minGroup} people have commented, to protect anonymity.`;
   keyedList(
     ui.commentsList,
-    entries.length ? entries : [{ id: '__none', text: 'No comments to show yet.' }],
+    entries.length ? entries : [{ id: '__none', text: empty }],
     (e) => e.id,
     () => el('li', { class: 'comment-card' }),
     (node, e) => {

@@ -100,18 +100,16 @@ export function readLines(form, kind, name) {
     .filter((entry) => entry.text);
 }
 
-// Checks a one-per-line list the way the server will, naming the line, so most mistakes are caught
-// before a round trip. Returns a sentence, or null.
-export function checkLines(lines, { min, max, maxLength, noun, nouns }) {
+// Checks the count and the repeats of a one-per-line list, naming the line, so the commonest
+// mistakes are caught before a round trip. Lengths are left to the server, whose error.fields
+// name the item ("options.2"), which the console turns into a line number.
+// Returns a sentence, or null.
+export function checkLines(lines, { min, max, noun, nouns }) {
   if (lines.length < min) {
     return `Give at least ${min} ${nouns}, one per line.`;
   }
   if (lines.length > max) {
     return `There are ${lines.length} ${nouns}; the most is ${max}. Remove ${lines.length - max}.`;
-  }
-  const long = lines.find((entry) => entry.text.length > maxLength);
-  if (long) {
-    return `Line ${long.line} has ${long.text.length} characters; a ${noun} may have up to ${maxLength}.`;
   }
   const seen = new Map();
   for (const entry of lines) {

@@ -2,7 +2,7 @@
 // on, entries wait in the console until approved.
 
 import { charCounter, el, plural } from '../ui.js';
-import { checkboxField, control, declinedLine, dropOverflow, keyedList, shownSummary } from './common.js';
+import { declinedLine, dropOverflow, keyedList, shownSummary } from './common.js';
 
 export const name = 'open';
 export const label = 'Open text';
@@ -14,18 +14,16 @@ const TEXT_MAX = 500;
 // Console
 
 export const editor = {
-  names: { moderated: 'Approve each entry before it is shown' },
+  names: {},
   lines: [],
+  freeText: true, // offers the common "Approve each entry before it is shown"
   fields() {
-    return [
-      checkboxField(
-        name, 'moderated', 'Approve each entry before it is shown',
-        'Entries wait in the moderation list until you approve them. Either way you can hide any entry later, and entries that look abusive always wait.',
-      ),
-    ];
+    return [];
   },
-  read(form) {
-    return { body: { moderated: control(form, name, 'moderated').checked }, problems: {} };
+  read() {
+    return { body: {}, problems: {} };
+  },
+};
   },
 };
 

@@ -2,7 +2,7 @@
 // facilitator approves (when moderated), highlights one, marks answered, or archives.
 
 import { charCounter, el, plural } from '../ui.js';
-import { checkboxField, control, declinedLine, dropOverflow, keyedList, shownSummary } from './common.js';
+import { declinedLine, dropOverflow, keyedList, shownSummary } from './common.js';
 
 export const name = 'qa';
 export const label = 'Q&A';
@@ -15,18 +15,18 @@ const TEXT_MAX = 280;
 // Console
 
 export const editor = {
-  names: { moderated: 'Approve each question before it is shown' },
+  names: {},
   lines: [],
+  freeText: true, // offers the common "Approve each entry before it is shown"
   fields() {
-    return [
-      checkboxField(
-        name, 'moderated', 'Approve each question before it is shown',
-        'Questions wait in the moderation list until you approve them. Phones see the shown questions so people can upvote them.',
-      ),
-    ];
+    return [];
   },
-  read(form) {
-    return { body: { moderated: control(form, name, 'moderated').checked }, problems: {} };
+  read() {
+    return { body: {}, problems: {} };
+  },
+  // Participants need the list to upvote it, so a Q&A shows its questions on phones from the start.
+  afterCreate: { results_visible: true },
+};
   },
   // Participants need the list to upvote it, so a Q&A shows its questions on phones from the start.
   afterCreate: { results_visible: true },
