@@ -274,7 +274,8 @@ export function createView(q, ctx = {}) {
   const declined = el('p', { class: 'small muted view-declined' });
   const node = el('div', { class: 'view-scale' }, legend(q), list, declined);
   let lines = [];
-  const k = ctx.minGroup || 5;
+  // Phones are not told k; they say "enough people".
+  const enough = ctx.minGroup ? `${ctx.minGroup} people` : 'enough people';
 
   function update(question, results) {
     q = question;
@@ -289,7 +290,7 @@ export function createView(q, ctx = {}) {
         return row;
       }
       if (!stats) {
-        const msg = `Shown once ${k} people rate it.`;
+        const msg = `Shown once ${enough} rate it.`;
         lines.push(`${statement.text}: ${msg}`);
         row.append(el('p', { class: 'scale-wait muted', text: msg }));
         return row;
