@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import errors, pages, sockets
 from app.api import auth as auth_api
+from app.api import entries as entries_api
 from app.api import participants as participants_api
 from app.api import sessions as sessions_api
 from app.auth.ratelimit import FailureLimiter
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(auth_api.router)
     app.include_router(sessions_api.router)
+    app.include_router(entries_api.router)
     app.include_router(participants_api.router)
     app.include_router(sockets.router)
     app.include_router(pages.router)

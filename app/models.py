@@ -1,7 +1,17 @@
 """Every table, imported in one place for Alembic and the tests."""
 
 from app.auth.models import Account
-from app.polls.models import Answer, AnswerItem, AnswerReceipt, Question, ResultChange, ResultState
+from app.polls.models import (
+    Answer,
+    AnswerItem,
+    AnswerReceipt,
+    AnswerWord,
+    Entry,
+    EntryVote,
+    Question,
+    ResultChange,
+    ResultState,
+)
 from app.sessions.models import LiveSession, Participant
 
 __all__ = [
@@ -9,6 +19,9 @@ __all__ = [
     "Answer",
     "AnswerItem",
     "AnswerReceipt",
+    "AnswerWord",
+    "Entry",
+    "EntryVote",
     "LiveSession",
     "Participant",
     "Question",

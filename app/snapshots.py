@@ -20,23 +20,30 @@ async def current_question(db: AsyncSession, live: LiveSession) -> Question | No
     return await db.get(Question, live.current_question_id)
 
 
-def session_state(live: LiveSession, current: Question | None) -> dict[str, Any]:
-    """The `session.state` data: the current question as the API shows it, or null."""
+def session_state(live: LiveSession, current: Question | None, *, facilitator: bool) -> dict[str, Any]:
+    """The `session.state` data: the current question as the API shows it (to phones, without what only
+    the facilitator sees), or null."""
     return {
-        "current": polls_service.question_public(current) if current is not None else None,
+        "current": polls_service.question_public(current, facilitator=facilitator) if current else None,
         "closed": live.closed,
     }
 
 
 def queue_session_state(db: AsyncSession, live: LiveSession, current: Question | None) -> None:
-    """After commit: tell every phone and screen of the session, then send the current results."""
-    outbox.add(
-        db,
-        (channels.participants(live.id), channels.presenters(live.id)),
-        "session.state",
-        session_state(live, current),
-        seq_key=live.id,
-    )
+    """After commit: tell every phone and screen of the session, then send the current results. One
+    event when phones and facilitators see the same question, else one each."""
+    phones = session_state(live, current, facilitator=False)
+    facilitators = session_state(live, current, facilitator=True)
+    targets: list[tuple[tuple[str, ...], dict[str, Any]]]
+    if phones == facilitators:
+        targets = [((channels.participants(live.id), channels.presenters(live.id)), phones)]
+    else:
+        targets = [
+            ((channels.participants(live.id),), phones),
+            ((channels.presenters(live.id),), facilitators),
+        ]
+    for to, data in targets:
+        outbox.add(db, to, "session.state", data, seq_key=live.id)
     if current is not None:
         queue_results(db, current.id)
 

@@ -11,17 +11,19 @@ import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.websockets import WebSocketState
 
 from app.auth.deps import LOGIN_COOKIE, account_from_token, bearer_token
 from app.db import Database
 from app.polls import results as polls_results
-from app.polls.schemas import AnswerIn
-from app.polls.writer import AnswerWriter, Outcome
+from app.polls.schemas import AnswerIn, CommentIn, UpvoteIn
+from app.polls.writer import AnswerWriter, MessageType, Outcome
 from app.realtime import channels
 from app.realtime.envelope import EnvelopeError, decode_client, encode
 from app.realtime.hub import Closed, Hub, Subscription
@@ -35,16 +37,27 @@ router = APIRouter()
 
 POLICY_VIOLATION = 1008
 SERVER_ERROR = 1011
-# Answers one phone may have waiting for the writer at once; a phone sends one at a time, so 16 only
-# bites a misbehaving client, whose further answers are refused instead of growing the writer's queue.
+# Messages one phone may have waiting for the writer at once; a phone sends one at a time, so 16 only
+# bites a misbehaving client, whose further messages are refused instead of growing the writer's queue.
 ANSWERS_IN_FLIGHT = 16
-MALFORMED_ANSWER = {
-    "code": "malformed_answer",
-    "message": 'An answer\'s data is {"question_id": ..., "value": ...}.',
-}
 TOO_MANY_PENDING = {
     "code": "too_many_pending",
-    "message": "Too many answers are waiting to be saved; wait for their replies, then send again.",
+    "message": "Too many messages are waiting to be saved; wait for their replies, then send again.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Accepts:
+    """A message type a phone may send: the model of its data, and its refusal when the data is wrong."""
+
+    model: type[BaseModel]
+    malformed: str
+
+
+PHONE_MESSAGES: dict[str, _Accepts] = {
+    "answer": _Accepts(AnswerIn, 'An answer\'s data is {"question_id": ..., "value": ...}.'),
+    "upvote": _Accepts(UpvoteIn, 'An upvote\'s data is {"question_id": ..., "entry_id": ...}.'),
+    "comment": _Accepts(CommentIn, 'A comment\'s data is {"question_id": ..., "text": "..."}.'),
 }
 
 
@@ -109,8 +122,8 @@ def _error(code: str, message: str) -> str:
 
 
 class _Phone:
-    """What one phone's socket does with its messages: answers go to the writer, whose reply comes
-    back through the socket's own queue."""
+    """What one phone's socket does with its messages: answers, upvotes and comments go to the writer,
+    whose reply comes back through the socket's own queue."""
 
     __slots__ = ("in_flight", "participant_id", "session_id", "sub", "writer")
 
@@ -128,37 +141,59 @@ class _Phone:
         except EnvelopeError as e:
             sub.deliver(_error(e.code, e.message))
             return
-        if message.type != "answer":
-            sub.deliver(_error("unknown_type", f'Phones send "answer" messages, not "{message.type}".'))
+        accepts = PHONE_MESSAGES.get(message.type)
+        if accepts is None:
+            sub.deliver(
+                _error(
+                    "unknown_type",
+                    f'Phones send "answer", "upvote" and "comment" messages, not "{message.type}".',
+                )
+            )
             return
         if message.id is None:
-            sub.deliver(_error("missing_id", 'An answer needs an "id" made by the phone, unique per answer.'))
+            sub.deliver(
+                _error(
+                    "missing_id", f'A "{message.type}" needs an "id" made by the phone, unique per message.'
+                )
+            )
             return
         try:
-            data = AnswerIn.model_validate(message.data)
+            data = accepts.model.model_validate(message.data)
         except ValidationError:
-            sub.deliver(encode("answer.error", {"id": message.id, **MALFORMED_ANSWER}))
+            sub.deliver(
+                encode(
+                    f"{message.type}.error",
+                    {"id": message.id, "code": f"malformed_{message.type}", "message": accepts.malformed},
+                )
+            )
             return
         if self.in_flight >= ANSWERS_IN_FLIGHT:
-            sub.deliver(encode("answer.error", {"id": message.id, **TOO_MANY_PENDING}))
+            sub.deliver(encode(f"{message.type}.error", {"id": message.id, **TOO_MANY_PENDING}))
             return
         self.in_flight += 1
+        if isinstance(data, AnswerIn):
+            value = data.value
+        elif isinstance(data, UpvoteIn):
+            value = data.entry_id
+        else:
+            value = cast(CommentIn, data).text
         self.writer.submit_nowait(
             session_id=self.session_id,
             participant_id=self.participant_id,
             client_id=message.id,
-            question_id=data.question_id,
-            value=data.value,
-            reply=functools.partial(self._reply, message.id),
+            question_id=cast(AnswerIn, data).question_id,
+            value=value,
+            reply=functools.partial(self._reply, message.type, message.id),
+            type_=cast(MessageType, message.type),
         )
 
-    def _reply(self, client_id: str, outcome: Outcome) -> None:
+    def _reply(self, type_: str, client_id: str, outcome: Outcome) -> None:
         self.in_flight -= 1
         if outcome.ok:
-            self.sub.deliver(encode("answer.ack", {"id": client_id}))
+            self.sub.deliver(encode(f"{type_}.ack", {"id": client_id}))
         else:
             self.sub.deliver(
-                encode("answer.error", {"id": client_id, "code": outcome.code, "message": outcome.message})
+                encode(f"{type_}.error", {"id": client_id, "code": outcome.code, "message": outcome.message})
             )
 
 
@@ -218,7 +253,22 @@ async def participant_socket(websocket: WebSocket, session_id: str) -> None:
 @router.websocket("/ws/presenter/{session_id}")
 @_closes_1011_on_error
 async def presenter_socket(websocket: WebSocket, session_id: str) -> None:
-    """A presenter screen or console: session.state, every shown poll.results, presence."""
+    """A presenter screen: session.state, every shown poll.results, presence."""
+    await _facilitator_socket(websocket, session_id, (channels.presenters(session_id),))
+
+
+@router.websocket("/ws/console/{session_id}")
+@_closes_1011_on_error
+async def console_socket(websocket: WebSocket, session_id: str) -> None:
+    """The facilitator's console: everything a presenter gets, plus what only the facilitator may see
+    (the moderation queue now; rounds, notes and private messages later), on its own channel."""
+    await _facilitator_socket(
+        websocket, session_id, (channels.presenters(session_id), channels.console(session_id))
+    )
+
+
+async def _facilitator_socket(websocket: WebSocket, session_id: str, listens: tuple[str, ...]) -> None:
+    """The session owner's sockets: the same credential, ownership and Origin rules and snapshot."""
     app = websocket.app
     if not origin_allowed(websocket):
         await _refuse(websocket, "origin not allowed")
@@ -232,7 +282,7 @@ async def presenter_socket(websocket: WebSocket, session_id: str) -> None:
         await _refuse(websocket, "log in as this session's facilitator")
         return
     await websocket.accept()
-    async with app.state.hub.subscribe(channels.presenters(session_id)) as sub:
+    async with app.state.hub.subscribe(*listens) as sub:
         await _send_snapshot(websocket, sub, session_id, to_presenter=True)
         sub.deliver(encode("presence", {"participants": app.state.presence.count(session_id)}))
         await _serve(websocket, sub, None)
@@ -265,11 +315,11 @@ async def _read_snapshot(database: Database, session_id: str, seq: int, *, to_pr
         if live is None:
             return []
         question = await current_question(db, live)
-        state = session_state(live, question) | {"snapshot": True}
+        state = session_state(live, question, facilitator=to_presenter) | {"snapshot": True}
         result = None
         if question is not None and (to_presenter or question.results_visible):
             result = await polls_results.shown(db, question=question, k=live.min_group)
     texts = [encode("session.state", state, seq=seq)]
     if result is not None:
-        texts.append(encode("poll.results", result.model_dump(), seq=seq))
+        texts.append(encode("poll.results", result.data(), seq=seq))
     return texts

@@ -70,6 +70,46 @@ class Api:
         assert r.status_code == 201, r.text
         return dict(r.json())
 
+    async def add_question(
+        self, auth: dict[str, str], session: dict[str, Any], **body: Any
+    ) -> dict[str, Any]:
+        """A question of any kind, from the create request's fields."""
+        r = await self.client.post(f"/api/sessions/{session['id']}/questions", json=body, headers=auth)
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    async def open_question(
+        self, auth: dict[str, str], session: dict[str, Any], **body: Any
+    ) -> dict[str, Any]:
+        """A question of any kind, opened (not made current)."""
+        question = await self.add_question(auth, session, **body)
+        r = await self.patch_question(auth, session, question, open=True)
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    async def entries(
+        self, auth: dict[str, str], session: dict[str, Any], question: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        r = await self.client.get(
+            f"/api/sessions/{session['id']}/questions/{question['id']}/entries", headers=auth
+        )
+        assert r.status_code == 200, r.text
+        return list(r.json()["entries"])
+
+    async def moderate(
+        self,
+        auth: dict[str, str],
+        session: dict[str, Any],
+        question: dict[str, Any],
+        entry_id: str,
+        **body: Any,
+    ) -> httpx.Response:
+        return await self.client.patch(
+            f"/api/sessions/{session['id']}/questions/{question['id']}/entries/{entry_id}",
+            json=body,
+            headers=auth,
+        )
+
     async def patch_question(
         self, auth: dict[str, str], session: dict[str, Any], question: dict[str, Any], **body: Any
     ) -> httpx.Response:
@@ -142,6 +182,13 @@ class Api:
         )
         return Socket(ws)
 
+    async def console(self, auth: dict[str, str], session: dict[str, Any]) -> Socket:
+        assert self.live is not None, "sockets need the live_api fixture"
+        ws = await connect(
+            f"{self.live.ws}/ws/console/{session['id']}", additional_headers=auth, compression=None
+        )
+        return Socket(ws)
+
     # Below the API: the participant row behind a join, and answers handed straight to the writer.
 
     async def participant_id(self, joined: dict[str, Any]) -> str:
@@ -156,15 +203,22 @@ class Api:
         return participant.id
 
     async def submit(
-        self, joined: dict[str, Any], question: dict[str, Any], value: Any, client_id: str
+        self,
+        joined: dict[str, Any],
+        question: dict[str, Any],
+        value: Any,
+        client_id: str,
+        type_: str = "answer",
     ) -> Any:
-        """An answer handed to the app's writer as a phone's socket hands it over; returns the Outcome."""
+        """A message (an answer, upvote or comment) handed to the app's writer as a phone's socket hands
+        it over; returns the Outcome."""
         return await self.app.state.writer.submit(
             session_id=joined["session"]["id"],
             participant_id=await self.participant_id(joined),
             client_id=client_id,
             question_id=question["id"],
             value=value,
+            type_=type_,
         )
 
     async def quick_facilitator(self, role: Role = Role.facilitator) -> dict[str, str]:
@@ -195,10 +249,18 @@ class Socket:
         await self.ws.send(json.dumps(message))
 
     async def answer(self, question: dict[str, Any], value: Any, id_: str) -> dict[str, Any]:
-        await self.send("answer", {"question_id": question["id"], "value": value}, id_)
-        reply = await self.expect("answer.ack", "answer.error")
+        return await self.request("answer", {"question_id": question["id"], "value": value}, id_)
+
+    async def request(self, type_: str, data: Any, id_: str) -> dict[str, Any]:
+        """Send a message with an id and return its reply (`<type>.ack` or `<type>.error`)."""
+        await self.send(type_, data, id_)
+        reply = await self.expect(f"{type_}.ack", f"{type_}.error")
         assert reply["data"]["id"] == id_
         return reply
+
+    async def acked(self, type_: str, data: Any, id_: str) -> None:
+        reply = await self.request(type_, data, id_)
+        assert reply["type"] == f"{type_}.ack", reply
 
     async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
         import asyncio

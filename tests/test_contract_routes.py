@@ -69,7 +69,7 @@ class TestProtocolDoc:
     def test_routes_are_found(self) -> None:
         found = list(_routes(_app().routes))
         assert sum(isinstance(r, APIRoute) for r in found) >= 20
-        assert sum(isinstance(r, WebSocketRoute) for r in found) == 2
+        assert sum(isinstance(r, WebSocketRoute) for r in found) == 3
 
     def test_every_route_and_socket_is_documented(self) -> None:
         text = PROTOCOL.read_text()

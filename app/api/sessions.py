@@ -33,7 +33,11 @@ async def session_public(request: Request, db: Db, live: LiveSession) -> dict[st
         "title": live.title,
         "code": live.code,
         **links(request, live),
-        "settings": {"min_group": live.min_group, "consent_text": live.consent_text},
+        "settings": {
+            "min_group": live.min_group,
+            "consent_text": live.consent_text,
+            "language": live.language,
+        },
         "closed": live.closed,
         "created_at": live.created_at,
         "current_question_id": live.current_question_id,
@@ -52,6 +56,7 @@ async def create_session(
         title=body.title,
         min_group=body.settings.min_group,
         consent_text=body.settings.consent_text,
+        language=body.settings.language,
     )
     return await session_public(request, db, live)
 
@@ -76,6 +81,7 @@ async def update_session(request: Request, db: Db, live: OwnedSession, body: Ses
     """Rename, change settings (never weakening anonymity once answers exist), or close for good."""
     settings = body.settings
     k_before = live.min_group
+    language_before = live.language
     closing_questions = []
     if body.closed and not live.closed:
         # Closing the session closes its open questions for good, each with its exact result (ETHICS 9).
@@ -86,10 +92,13 @@ async def update_session(request: Request, db: Db, live: OwnedSession, body: Ses
         title=body.title,
         min_group=settings.min_group if settings else None,
         consent_text=settings.consent_text if settings else None,
+        language=settings.language if settings else None,
         close=bool(body.closed),
         answers_exist=await polls_service.has_answers(db, session_id=live.id),
     )
     request.app.state.open_sessions.forget(live.code)
+    if live.language != language_before:
+        await polls_service.rekey_hidden_words(db, live=live)
     if live.min_group != k_before:
         # Every read applies k; screens hold results read under the old k, so send each one again.
         for question in await polls_service.list_questions(db, session_id=live.id):
@@ -123,14 +132,12 @@ async def create_question(db: Db, live: OwnedSession, body: QuestionCreate) -> d
 async def update_question(
     db: Db, live: OwnedSession, question_id: str, body: QuestionUpdate
 ) -> dict[str, Any]:
-    """Open, close for good, or show/hide results on phones."""
+    """Open, close for good, show/hide results on phones, show comments, hide words of a word cloud."""
     question = await polls_service.get_question(db, live=live, question_id=question_id)
-    closed_now = await polls_service.update_question(
-        db, live=live, question=question, open=body.open, results_visible=body.results_visible
-    )
+    closed_now = await polls_service.update_question(db, live=live, question=question, change=body)
     if live.current_question_id == question.id:
         queue_session_state(db, live, question)
-    elif closed_now:
+    elif closed_now or body.show_comments is not None or body.hidden_words is not None:
         queue_results(db, question.id)
     return polls_service.question_public(question)
 
@@ -143,7 +150,8 @@ async def duplicate_question(db: Db, live: OwnedSession, question_id: str) -> di
     return polls_service.question_public(question)
 
 
-@router.get("/{session_id}/questions/{question_id}/results")
+# exclude_unset: `comments` only on questions that take comments, as on sockets.
+@router.get("/{session_id}/questions/{question_id}/results", response_model_exclude_unset=True)
 async def get_results(db: Db, live: OwnedSession, question_id: str) -> ResultsPublic:
     """The result as screens show it, under the k rule."""
     question = await polls_service.get_question(db, live=live, question_id=question_id)

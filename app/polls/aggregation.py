@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.polls.models import Answer, AnswerItem, ResultChange
+from app.polls.models import Answer, AnswerItem, AnswerWord, Entry, EntryVote, ResultChange
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,103 @@ async def item_histogram(db: AsyncSession, *, question_id: str) -> dict[str, dic
     for item, value, count in rows.all():
         histogram.setdefault(item, {})[value] = count
     return histogram
+
+
+async def word_counts(db: AsyncSession, *, question_id: str, at_least: int) -> list[tuple[str, str, int]]:
+    """(word, most common spelling, participants) for each word used by at least `at_least`
+    participants, most used first: two GROUP BYs, the spellings only of the words kept."""
+    per_word = (
+        select(col(AnswerWord.word), func.count().label("n"))
+        .where(col(AnswerWord.question_id) == question_id)
+        .group_by(col(AnswerWord.word))
+        .having(func.count() >= at_least)
+    ).subquery()
+    counts = {word: n for word, n in (await db.execute(select(per_word.c.word, per_word.c.n))).all()}
+    if not counts:
+        return []
+    spellings = await db.execute(
+        select(col(AnswerWord.word), col(AnswerWord.text), func.count())
+        .where(col(AnswerWord.question_id) == question_id, col(AnswerWord.word).in_(select(per_word.c.word)))
+        .group_by(col(AnswerWord.word), col(AnswerWord.text))
+    )
+    # The spelling most participants used; ties go to the one first in alphabetical order.
+    best: dict[str, str] = {}
+    for word, text, _n in sorted(spellings.all(), key=lambda row: (-row[2], row[1])):
+        best.setdefault(word, text)
+    rows = [(word, best[word], n) for word, n in counts.items()]
+    rows.sort(key=lambda row: (-row[2], row[1].casefold(), row[1]))
+    return rows
+
+
+async def entries_of(db: AsyncSession, *, question_id: str, comment: bool) -> list[dict[str, Any]]:
+    """Every entry (or comment) of a question, in every status, newest first."""
+    rows = await db.execute(
+        select(
+            col(Entry.id),
+            col(Entry.text),
+            col(Entry.status),
+            col(Entry.highlighted),
+            col(Entry.answered),
+        )
+        .where(col(Entry.question_id) == question_id, col(Entry.comment).is_(comment))
+        .order_by(col(Entry.created_at).desc(), col(Entry.id).desc())
+    )
+    return [
+        {"id": r.id, "text": r.text, "status": r.status, "highlighted": r.highlighted, "answered": r.answered}
+        for r in rows
+    ]
+
+
+async def entry_authors(db: AsyncSession, *, question_id: str, comment: bool) -> int:
+    """How many participants wrote at least one entry (or comment) on a question, in any status."""
+    return int(
+        await db.scalar(
+            select(func.count(func.distinct(col(Entry.participant_id)))).where(
+                col(Entry.question_id) == question_id, col(Entry.comment).is_(comment)
+            )
+        )
+        or 0
+    )
+
+
+async def authors_or_voters(db: AsyncSession, *, question_id: str) -> int:
+    """How many participants asked or upvoted at least one question of a Q&A (UNION drops repeats)."""
+    both = union(
+        select(col(Entry.participant_id)).where(
+            col(Entry.question_id) == question_id, col(Entry.comment).is_(False)
+        ),
+        select(col(EntryVote.participant_id)).where(col(EntryVote.question_id) == question_id),
+    ).subquery()
+    return int(await db.scalar(select(func.count()).select_from(both)) or 0)
+
+
+async def votes(db: AsyncSession, *, question_id: str) -> dict[str, int]:
+    """Upvotes per entry of a Q&A question (GROUP BY entry)."""
+    rows = await db.execute(
+        select(col(EntryVote.entry_id), func.count())
+        .where(col(EntryVote.question_id) == question_id)
+        .group_by(col(EntryVote.entry_id))
+    )
+    return {entry_id: count for entry_id, count in rows.all()}
+
+
+async def declined_without_entries(db: AsyncSession, *, question_id: str) -> int:
+    """Participants who chose "prefer not to answer" on an open or Q&A question and wrote nothing."""
+    wrote = exists().where(
+        and_(
+            col(Entry.question_id) == col(Answer.question_id),
+            col(Entry.participant_id) == col(Answer.participant_id),
+            col(Entry.comment).is_(False),
+        )
+    )
+    return int(
+        await db.scalar(
+            select(func.count()).where(
+                col(Answer.question_id) == question_id, col(Answer.declined).is_(True), ~wrote
+            )
+        )
+        or 0
+    )
 
 
 @dataclass(frozen=True, slots=True)

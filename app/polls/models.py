@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlmodel import Column, Field, SQLModel
 
@@ -35,6 +37,14 @@ class Question(SQLModel, table=True):
     # The kind's own fields as the API shows them (for choice: options with ids, multiple).
     config: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     results_visible: bool = Field(default=False)
+    # Participants may comment on the question (any kind).
+    comments: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    # The presenter shows the question's comments under its result.
+    show_comments: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    # The question's free text (open entries, Q&A questions, comments) waits for approval.
+    moderated: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     opened_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
@@ -84,6 +94,74 @@ class AnswerItem(SQLModel, table=True):
     participant_id: str = Field(sa_column=Column(String(32), primary_key=True))
     item: str = Field(sa_column=Column(String(100), primary_key=True))
     value: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+
+
+class AnswerWord(SQLModel, table=True):
+    """The words of a word-cloud answer: one row per normalised word (`word`, the counting key) with
+    the spelling the participant typed (`text`), so that a cloud is one GROUP BY and shows each word in
+    its most common spelling. The key holds each participant once per word (ETHICS 10 counts people)."""
+
+    __tablename__ = "answer_word"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["question_id", "participant_id"],
+            ["answer.question_id", "answer.participant_id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    question_id: str = Field(sa_column=Column(String(32), primary_key=True))
+    participant_id: str = Field(sa_column=Column(String(32), primary_key=True))
+    # 160: 40 characters typed, after NFKC and case folding (which can lengthen some characters).
+    word: str = Field(sa_column=Column(String(160), primary_key=True))
+    text: str = Field(sa_column=Column(String(160), nullable=False))
+
+
+class Entry(SQLModel, table=True):
+    """Free text that accumulates: an `open` entry, a `qa` question, or a comment on any question."""
+
+    __tablename__ = "entry"
+    __table_args__ = (Index("ix_entry_question_id_created_at", "question_id", "created_at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    question_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("question.id", ondelete="CASCADE"), nullable=False)
+    )
+    participant_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("participant.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    comment: bool = Field(default=False)
+    text: str = Field(sa_column=Column(String(500), nullable=False))
+    status: str = Field(max_length=10)
+    flagged: bool = Field(default=False)
+    highlighted: bool = Field(default=False)
+    answered: bool = Field(default=False)
+    # A facilitator approved it (or hid it, ...): it shows at once, not at the next step of the k rule.
+    reviewed: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class EntryVote(SQLModel, table=True):
+    """A participant's upvote of a Q&A question: once each (the key)."""
+
+    __tablename__ = "entry_vote"
+
+    entry_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("entry.id", ondelete="CASCADE"), primary_key=True)
+    )
+    participant_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    # The entry's question, so a question's votes are one GROUP BY without a join.
+    question_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("question.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
 
 
 class AnswerReceipt(SQLModel, table=True):

@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.db import Database, insert_for, rowcount, table_of, utcnow
-from app.polls import aggregation
+from app.polls import aggregation, entries
 from app.polls.kinds import kind_of
 from app.polls.models import Question, ResultState
-from app.polls.schemas import ResultsPublic
+from app.polls.schemas import CommentsPublic, ResultsPublic
 from app.realtime import channels
 from app.realtime.hub import Closed, Hub, Subscription
 from app.sessions.models import LiveSession
@@ -45,19 +45,58 @@ class Stored:
 NOTHING_STORED = Stored(n=0, summary=None)
 
 
-def present(question: Question, stored: Stored, *, k: int) -> ResultsPublic:
+NO_ENTRIES = entries.Live(by_id={})
+
+
+def present(question: Question, stored: Stored, *, k: int, now: entries.Live | None = None) -> ResultsPublic:
     """The result as screens and the API show it under this k: hidden while fewer than k answers count,
-    and k applied inside the summary by the kind."""
+    k applied inside the summary by the kind, entries and comments under the moderation of `now`."""
+    now = now or NO_ENTRIES
+    extra: dict[str, Any] = {}
+    if question.comments:
+        extra["comments"] = _comments(stored, k=k, now=now)
     if stored.summary is None or stored.n < k:
-        return ResultsPublic(question_id=question.id, n=stored.n, hidden=True, summary=None)
-    summary = kind_of(question.kind).summarise(question.config, stored.summary, k=k)
-    return ResultsPublic(question_id=question.id, n=stored.n, hidden=False, summary=summary)
+        return ResultsPublic(question_id=question.id, n=stored.n, hidden=True, summary=None, **extra)
+    kind = kind_of(question.kind)
+    summary = stored.summary
+    if kind.ENTRIES:
+        summary = {**summary, "entries": entries.visible(summary["entries"], now, comment=False)}
+    return ResultsPublic(
+        question_id=question.id,
+        n=stored.n,
+        hidden=False,
+        summary=kind.summarise(question.config, summary, k=k),
+        **extra,
+    )
+
+
+def _comments(stored: Stored, *, k: int, now: entries.Live) -> CommentsPublic:
+    """Approved comments, newest first, once k participants have commented (free text is one person's
+    words: the list shows only when enough people wrote)."""
+    counted = (stored.summary or {}).get("comments") or {"n": 0, "entries": []}
+    if counted["n"] < k:
+        return CommentsPublic(n=counted["n"], hidden=True, entries=[])
+    shown = entries.visible(counted["entries"], now, comment=True)
+    return CommentsPublic(
+        n=counted["n"], hidden=False, entries=[{"id": e["id"], "text": e["text"]} for e in shown]
+    )
+
+
+def needs_entries(question: Question) -> bool:
+    """Whether reading the question's result needs its entries as they are now."""
+    return kind_of(question.kind).ENTRIES or question.comments
 
 
 async def count(db: AsyncSession, question: Question) -> Stored:
     """The question's answers counted now (exact), as the state would store them."""
     counted = await kind_of(question.kind).count(db, question_id=question.id, config=question.config)
-    return Stored(n=counted.n, summary=counted.summary)
+    summary = dict(counted.summary)
+    if question.comments:
+        summary["comments"] = {
+            "n": await aggregation.entry_authors(db, question_id=question.id, comment=True),
+            "entries": await aggregation.entries_of(db, question_id=question.id, comment=True),
+        }
+    return Stored(n=counted.n, summary=summary)
 
 
 def _stored_from(state: ResultState | None) -> Stored:
@@ -70,9 +109,13 @@ async def stored(db: AsyncSession, *, question: Question) -> Stored:
     return _stored_from(await db.get(ResultState, question.id))
 
 
+async def entries_now(db: AsyncSession, question: Question) -> entries.Live | None:
+    return await entries.live(db, question_id=question.id) if needs_entries(question) else None
+
+
 async def shown(db: AsyncSession, *, question: Question, k: int) -> ResultsPublic:
     """The result last stored for a question under the session's k now (what screens and the API show)."""
-    return present(question, await stored(db, question=question), k=k)
+    return present(question, await stored(db, question=question), k=k, now=await entries_now(db, question))
 
 
 async def finalise(db: AsyncSession, *, question: Question) -> None:
@@ -119,7 +162,8 @@ async def _step(database: Database, question_id: str) -> Step | None:
             return None
         k = live.min_group
         state = await db.get(ResultState, question_id)
-        before = present(question, _stored_from(state), k=k)
+        now = await entries_now(db, question)
+        before = present(question, _stored_from(state), k=k, now=now)
         if state is not None and state.final:
             return Step(question, before, changed=False)
         since = state.change_id if state is not None else 0
@@ -159,7 +203,7 @@ async def _step(database: Database, question_id: str) -> Step | None:
         await db.commit()
     if not moved:
         return Step(question, before, changed=False, raced=True)
-    shown_after = present(question, after, k=k)
+    shown_after = present(question, after, k=k, now=now)
     return Step(question, shown_after, changed=shown_after != before)
 
 
@@ -256,4 +300,4 @@ async def publish_results(hub: Hub, *, question: Question, result: ResultsPublic
     targets: tuple[str, ...] = (channels.presenters(question.session_id),)
     if question.results_visible:
         targets += (channels.participants(question.session_id),)
-    await hub.publish(targets, "poll.results", result.model_dump(), seq_key=question.session_id)
+    await hub.publish(targets, "poll.results", result.data(), seq_key=question.session_id)

@@ -12,9 +12,10 @@ from sqlmodel import col
 from app.db import utcnow
 from app.errors import AppError, not_found
 from app.polls import results
-from app.polls.kinds import kind_of
+from app.polls.kinds import AnswerRejected, kind_of, wordcloud
 from app.polls.models import Question, ResultChange
-from app.polls.schemas import QuestionCreate
+from app.polls.schemas import QuestionCreate, QuestionUpdate
+from app.polls.text import words
 from app.sessions.models import LiveSession
 
 
@@ -35,6 +36,9 @@ def question_public(question: Question, *, facilitator: bool = True) -> dict[str
         "open": question.is_open,
         "closed": question.is_closed,
         "results_visible": question.results_visible,
+        "comments": question.comments,
+        "show_comments": question.show_comments,
+        "moderated": question.moderated,
         **kind_of(question.kind).public_fields(question.config, facilitator=facilitator),
     }
 
@@ -49,6 +53,8 @@ async def create_question(db: AsyncSession, *, live: LiveSession, request: Quest
         kind=request.kind,
         prompt=request.prompt,
         config=kind_of(request.kind).config_from_create(request),
+        comments=request.comments,
+        moderated=request.moderated,
     )
     db.add(question)
     await db.flush()
@@ -88,28 +94,60 @@ async def update_question(
     *,
     live: LiveSession,
     question: Question,
-    open: bool | None,
-    results_visible: bool | None,
+    change: QuestionUpdate,
 ) -> bool:
-    """Open, close (for good) or reveal a question. Returns whether it closed now, so the caller can
-    publish its exact result."""
-    if live.closed:
+    """Open, close (for good) or reveal a question, show its comments, hide words of a word cloud.
+    Returns whether it closed now, so the caller can publish its exact result. Showing comments and
+    hiding words are moderation: allowed on a closed question and in a closed session."""
+    if live.closed and (change.open is not None or change.results_visible is not None):
         raise AppError(409, "session_closed", "This session is closed.")
+    if change.show_comments is not None and not question.comments:
+        raise AppError(
+            422,
+            "invalid",
+            "This question does not take comments, so there are none to show.",
+            fields={"show_comments": "the question does not take comments"},
+        )
+    if change.hidden_words is not None:
+        if question.kind != "wordcloud":
+            raise AppError(
+                422,
+                "invalid",
+                "Only word clouds have words to hide.",
+                fields={"hidden_words": "only for word-cloud questions"},
+            )
+        await words.ensure_loaded(live.language)
+        try:
+            question.config = wordcloud.with_hidden_words(
+                question.config, change.hidden_words, language=live.language
+            )
+        except AnswerRejected as bad:
+            raise AppError(
+                422,
+                "invalid",
+                "A hidden word is empty once normalised, or too common to be in a cloud.",
+                fields={bad.message: "empty once normalised, or a stopword"},
+            ) from None
     closing = False
-    if open is True:
+    if change.open is True:
         if question.is_closed:
             raise AppError(
                 409, "question_closed", "A closed question cannot be reopened; add a new question instead."
             )
         if question.opened_at is None:
             question.opened_at = utcnow()
-    elif open is False and not question.is_closed:
+            if question.kind == "wordcloud":
+                # Load the language's dictionary now (in a thread), not on the first answer.
+                await words.ensure_loaded(live.language)
+    elif change.open is False and not question.is_closed:
         now = utcnow()
         question.opened_at = question.opened_at or now
         question.closed_at = now
         closing = True
-    if results_visible is not None:
-        question.results_visible = results_visible
+    if change.results_visible is not None:
+        question.results_visible = change.results_visible
+    if change.show_comments is not None:
+        question.show_comments = change.show_comments
     db.add(question)
     await db.flush()
     if closing:
@@ -118,7 +156,8 @@ async def update_question(
 
 
 async def duplicate_question(db: AsyncSession, *, live: LiveSession, question: Question) -> Question:
-    """A new question with the same kind, prompt and options (new option ids), not yet open."""
+    """A new question with the same kind, prompt and fields (new option and statement ids), not yet
+    open; its comments are not shown until the facilitator says so."""
     if live.closed:
         raise AppError(409, "session_closed", "This session is closed; it takes no new questions.")
     copy = Question(
@@ -127,6 +166,8 @@ async def duplicate_question(db: AsyncSession, *, live: LiveSession, question: Q
         kind=question.kind,
         prompt=question.prompt,
         config=kind_of(question.kind).duplicate_config(question.config),
+        comments=question.comments,
+        moderated=question.moderated,
     )
     db.add(copy)
     await db.flush()
@@ -138,7 +179,7 @@ async def close_open_questions(db: AsyncSession, *, live: LiveSession) -> list[Q
     closed = []
     for question in await list_questions(db, session_id=live.id):
         if question.is_open and await update_question(
-            db, live=live, question=question, open=False, results_visible=None
+            db, live=live, question=question, change=QuestionUpdate(open=False)
         ):
             closed.append(question)
     return closed
@@ -180,3 +221,21 @@ async def participant_left(db: AsyncSession, *, removal: Removal) -> None:
     (a closed result is exact, ETHICS 9); the caller queues their publication."""
     for question in removal.closed:
         await results.finalise(db, question=question)
+
+
+async def rekey_hidden_words(db: AsyncSession, *, live: LiveSession) -> None:
+    """After the session's language changed (only possible before any answer): match each word
+    cloud's hidden words in the new language."""
+    await words.ensure_loaded(live.language)
+    for question in await list_questions(db, session_id=live.id):
+        if question.kind == "wordcloud" and question.config.get("hidden_words"):
+            try:
+                question.config = wordcloud.with_hidden_words(
+                    question.config, question.config["hidden_words"], language=live.language
+                )
+            except AnswerRejected:
+                # A word that is a stopword in the new language has nothing left to hide.
+                kept = [w for w in question.config["hidden_words"] if words.normalise_key(w, live.language)]
+                question.config = wordcloud.with_hidden_words(question.config, kept, language=live.language)
+            db.add(question)
+    await db.flush()

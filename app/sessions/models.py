@@ -23,6 +23,8 @@ class LiveSession(SQLModel, table=True):
     consent_text: str | None = Field(default=None)
     # A hash of consent_text: a participant's consent names the exact sheet they read.
     consent_version: str | None = Field(default=None, max_length=64)
+    # The language word-cloud entries are read in (lemmatised, stopwords dropped).
+    language: str = Field(default="en", sa_column=Column(String(8), nullable=False, server_default="en"))
     # No foreign key: sessions know nothing of questions (polls depends on sessions, not the reverse).
     current_question_id: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

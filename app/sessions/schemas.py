@@ -18,14 +18,21 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# The languages word-cloud entries can be read in: simplemma reads each, and each has a stopword list
+# (app/polls/text/stopwords.py; a test keeps the two lists equal).
+Language = Literal["cy", "de", "en", "es", "fr", "it", "nl", "pt"]
+
+
 class SessionSettingsIn(_Strict):
     min_group: MinGroup = 5
     consent_text: ConsentText | None = None
+    language: Language = "en"
 
 
 class SessionSettingsUpdate(_Strict):
     min_group: MinGroup | None = None
     consent_text: ConsentText | None = None
+    language: Language | None = None
 
 
 class SessionCreate(_Strict):
@@ -42,6 +49,7 @@ class SessionUpdate(_Strict):
 class SessionSettingsPublic(BaseModel):
     min_group: int
     consent_text: str | None
+    language: str
 
 
 class SessionSummary(BaseModel):

@@ -33,7 +33,13 @@ async def _unused_code(db: AsyncSession) -> str:
 
 
 async def create_session(
-    db: AsyncSession, *, owner: Account, title: str, min_group: int, consent_text: str | None
+    db: AsyncSession,
+    *,
+    owner: Account,
+    title: str,
+    min_group: int,
+    consent_text: str | None,
+    language: str = "en",
 ) -> LiveSession:
     """Create a live session with a fresh join code."""
     consent_text = consent_text or None
@@ -44,6 +50,7 @@ async def create_session(
         min_group=min_group,
         consent_text=consent_text,
         consent_version=consent_version(consent_text),
+        language=language,
     )
     db.add(live)
     await db.flush()
@@ -75,6 +82,7 @@ async def update_session(
     title: str | None = None,
     min_group: int | None = None,
     consent_text: str | None = None,
+    language: str | None = None,
     close: bool = False,
     answers_exist: bool,
 ) -> LiveSession:
@@ -101,6 +109,15 @@ async def update_session(
             )
         live.consent_text = consent_text or None
         live.consent_version = consent_version(live.consent_text)
+    if language is not None and language != live.language:
+        if answers_exist:
+            raise AppError(
+                409,
+                "settings_locked",
+                "Answers exist, so the language word clouds are read in can no longer change.",
+                fields={"settings.language": "cannot change once answers exist"},
+            )
+        live.language = language
     if title is not None:
         live.title = title
     if close:

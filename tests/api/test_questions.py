@@ -63,7 +63,7 @@ class TestCreateQuestion:
     async def test_unknown_kind_is_422(self, api: Api) -> None:
         auth = await api.quick_facilitator()
         session = await api.create_session(auth)
-        r = await post_question(api, auth, session, kind="ranking", prompt="Which?", options=["A", "B"])
+        r = await post_question(api, auth, session, kind="poll", prompt="Which?", options=["A", "B"])
         assert_error(r, 422, "invalid", fields={"kind"})
 
     async def test_missing_kind_is_422(self, api: Api) -> None:

@@ -29,7 +29,7 @@ class TestCreateSession:
         assert re.fullmatch(r"\d{8}", body["code"])
         assert body["join_url"].endswith(f"/j/{body['code']}")
         assert body["presenter_url"].endswith(f"/presenter/{body['id']}")
-        assert body["settings"] == {"min_group": 5, "consent_text": None}
+        assert body["settings"] == {"min_group": 5, "consent_text": None, "language": "en"}
         assert body["title"] == "Workshop"
         assert body["closed"] is False
         assert body["questions"] == []

@@ -59,7 +59,7 @@ class TestPresent:
         assert present(question, stored, k=3).hidden is True
 
     def test_nothing_stored(self) -> None:
-        assert present(question_of(["A", "B"]), NOTHING_STORED, k=3).model_dump() == {
+        assert present(question_of(["A", "B"]), NOTHING_STORED, k=3).data() == {
             "question_id": "q1",
             "n": 0,
             "hidden": True,
@@ -132,7 +132,7 @@ class TestStep:
         step = await poll.step()
         assert step.changed is True
         summary = {"counts": poll.counts(2, 1, 0), "declined": 0}
-        assert step.shown.model_dump() == {
+        assert step.shown.data() == {
             "question_id": poll.question["id"],
             "n": 3,
             "hidden": False,

@@ -8,7 +8,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.polls.kinds import choice
+from app.polls.kinds import choice, qa, ranking, scale, wordcloud
+from app.polls.kinds import open as open_text
 from app.polls.kinds.base import Accepted, AnswerRejected, Counted, Items
 
 __all__ = ["KINDS", "Accepted", "AnswerRejected", "Counted", "Items", "Kind", "kind_of"]
@@ -16,6 +17,9 @@ __all__ = ["KINDS", "Accepted", "AnswerRejected", "Counted", "Items", "Kind", "k
 
 class Kind(Protocol):
     NAME: str
+    # Answers are entries that accumulate (open, qa): the summary holds them, and reading it merges the
+    # facilitator's moderation of the moment.
+    ENTRIES: bool
 
     def config_from_create(self, request: Any) -> dict[str, Any]:
         """The question's stored config from its create request (ids given to options, statements)."""
@@ -38,7 +42,7 @@ class Kind(Protocol):
         already checked the question's total against k."""
 
 
-KINDS: dict[str, Kind] = {choice.NAME: choice}
+KINDS: dict[str, Kind] = {kind.NAME: kind for kind in (choice, scale, wordcloud, open_text, ranking, qa)}
 
 
 def kind_of(name: str) -> Kind:

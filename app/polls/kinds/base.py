@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -20,14 +20,21 @@ class AnswerRejected(ValueError):
 Items = list[tuple[str, int | None]]
 
 
+# (word, spelling) pairs of a word-cloud answer: the normalised key counted, the text as typed.
+Words = tuple[tuple[str, str], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Accepted:
     """A checked answer. `value` is what is stored, in a canonical form (the same answer given twice
     compares equal, whatever order the phone listed it in), so the writer can tell a change of the
-    stored value from a resend of the same one; `items` are the rows that are counted."""
+    stored value from a resend of the same one; `items` and `words` are the rows that are counted.
+    For kinds whose answers accumulate (open, qa), `entry` is the text of a new entry instead."""
 
     value: dict[str, Any]
-    items: Items
+    items: Items = field(default_factory=list)
+    words: Words = ()
+    entry: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +44,8 @@ class Counted:
 
     n: int
     summary: dict[str, Any]
+
+
+def is_integer(value: Any) -> bool:
+    """A JSON integer: not a bool (JSON true is not 1), not a float (3.0 is not a rating)."""
+    return isinstance(value, int) and not isinstance(value, bool)

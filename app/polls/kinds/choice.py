@@ -11,6 +11,7 @@ from app.polls import aggregation
 from app.polls.kinds.base import Accepted, AnswerRejected, Counted
 
 NAME = "choice"
+ENTRIES = False
 
 
 def config_from_create(request: Any) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Text participants write: word-cloud normalisation, free-text cleaning, the abuse word list."""
