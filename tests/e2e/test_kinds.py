@@ -105,6 +105,13 @@ async def close(card: Locator) -> None:
     await expect(card.locator(".badge-closed")).to_be_visible()
 
 
+async def moderate(console: Page, card: Locator) -> None:
+    """Show this question's entries in the console's moderation list."""
+    qid = await card.get_attribute("data-qid")
+    assert qid
+    await console.locator("#mod-question").select_option(value=qid)
+
+
 # ---------------------------------------------------------------------------------------------
 # Phone steps
 
@@ -235,9 +242,16 @@ async def test_every_kind_from_console_to_phones_to_presenter(
         await phone.get_by_label(pick, exact=True).check()
         await send(phone)
     await decline(p3)
-    await p0.fill("#comment-text", "More evening sessions, please")
-    await p0.click("#comment-send")
-    await expect(p0.locator("#comment-status")).to_contain_text("Comment sent")
+    # Comments show once k people commented.
+    for phone, text in [
+        (p0, "More evening sessions, please"),
+        (p1, "Parking is the problem"),
+        (p2, "Thank you"),
+    ]:
+        await phone.fill("#comment-text", text)
+        await phone.click("#comment-send")
+        await expect(phone.locator("#comment-status")).to_contain_text("Comment sent")
+        await expect(phone.locator("#comment-list")).to_contain_text(text)
     await shot(p0, "phone-choice", full=True)
     await no_sideways_scroll(p0)
     await close(choice)
@@ -248,14 +262,16 @@ async def test_every_kind_from_console_to_phones_to_presenter(
     await expect(presenter.locator("#view")).to_contain_text("1 person preferred not to answer.")
     await expect(presenter.locator("#answers-n")).to_have_text("3 answers")
     # The comment: approved in the moderation queue if it waits, then shown on the presenter.
+    await moderate(console, choice)
     entry = console.locator("#mod-entries li", has_text="More evening sessions, please")
     await expect(entry).to_be_visible()
-    await console.locator("#mod-question").select_option(label=re.compile(r"Which area matters most"))
     approve = entry.get_by_role("button", name="Approve")
     if await approve.count():
         await approve.click()
     await choice.get_by_role("button", name="Show comments on the presenter").click()
-    await expect(presenter.locator("#comments")).to_contain_text("More evening sessions, please")
+    await expect(presenter.locator("#comments-list li")).to_have_text(
+        ["Thank you", "Parking is the problem", "More evening sessions, please"]
+    )
     await shot(presenter, "presenter-choice")
 
     # --- scale: a statement below k, a declined statement, a statement left out -----------------
@@ -330,7 +346,7 @@ async def test_every_kind_from_console_to_phones_to_presenter(
         await expect(phone.locator("#sent-list")).to_contain_text(text)
     await shot(p0, "phone-open", full=True)
     await decline(p3)
-    await console.locator("#mod-question").select_option(label=re.compile("What should we change first"))
+    await moderate(console, wall)
     queue = console.locator("#mod-entries")
     for text in ["Evening sessions", "Shorter forms", "Pay volunteers' travel"]:
         await queue.locator("li", has_text=text).get_by_role("button", name="Approve").click()
@@ -386,7 +402,7 @@ async def test_every_kind_from_console_to_phones_to_presenter(
     await money_on_p1.get_by_role("button", name=re.compile("^Upvote")).click()
     await expect(money_on_p1.locator(".vote-button")).to_have_attribute("aria-pressed", "true")
     await shot(p1, "phone-qa", full=True)
-    await console.locator("#mod-question").select_option(label=re.compile("Questions for the panel"))
+    await moderate(console, qa)
     await console.locator(".mod-filters").get_by_role("button", name="All").click()
     mod = console.locator("#mod-entries")
     await (

@@ -48,7 +48,7 @@ export function createModeration({ base, root }) {
   const entries = new Map(); // question id -> [entry], newest first (as the route lists them)
   const loaded = new Set();
   let chosen = null;
-  let filter = 'pending';
+  let filter = 'all'; // every entry, newest first, each with its status; the buttons narrow it
   let userChose = false;
 
   const filterButtons = FILTERS.map(([value, text]) => {

@@ -24,8 +24,6 @@ export const editor = {
     return { body: {}, problems: {} };
   },
 };
-  },
-};
 
 export function describe(q) {
   return `${label}, ${q.moderated ? 'each entry approved before it is shown' : 'entries shown at once'}`;

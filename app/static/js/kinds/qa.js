@@ -27,10 +27,6 @@ export const editor = {
   // Participants need the list to upvote it, so a Q&A shows its questions on phones from the start.
   afterCreate: { results_visible: true },
 };
-  },
-  // Participants need the list to upvote it, so a Q&A shows its questions on phones from the start.
-  afterCreate: { results_visible: true },
-};
 
 export function describe(q) {
   return `${label}, ${q.moderated ? 'each question approved before it is shown' : 'questions shown at once'}`;
