@@ -290,6 +290,7 @@ async def test_every_kind_from_console_to_phones_to_presenter(
     await decline(p3)
     await no_sideways_scroll(p1)
     await close(scale)
+    await expect(presenter.locator("#view .legend")).to_contain_text("1 Strongly disagree")
     rows = presenter.locator("#view .scale-row")
     heard = rows.filter(has_text="I feel heard in my team")
     # 4, 4, 5: n 3, mean 13/3, median 4, all three in the top two points; never called "% who agree".

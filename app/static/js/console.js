@@ -260,7 +260,7 @@ const kindSections = new Map();
 for (const kind of Object.values(KINDS)) {
   const id = `q-kind-${kind.name}`;
   const radio = el('input', { type: 'radio', name: 'kind', id, value: kind.name });
-  radio.checked = kind.name === 'choice';
+  radio.defaultChecked = kind.name === 'choice';
   ui.kindChoices.append(el('label', { for: id, class: 'kind-choice' }, radio, el('span', { text: kind.label })));
   const section = el('div', { class: 'kind-section stack', dataset: { kind: kind.name } }, kind.editor.fields());
   kindSections.set(kind.name, section);

@@ -38,18 +38,17 @@ export function linesField(kind, name, labelText, hint, { rows = 5, placeholder 
 }
 
 export function textField(kind, name, labelText, hint, { value = '', maxlength = null, placeholder = '' } = {}) {
+  // Defaults go in the attribute, so the form's reset() after each question brings them back.
   const control = el('input', {
-    type: 'text', autocomplete: 'off', maxlength, placeholder: placeholder || null,
+    type: 'text', autocomplete: 'off', maxlength, placeholder: placeholder || null, value,
   });
-  control.value = value;
   return wrapField(kind, name, labelText, hint, control);
 }
 
 export function numberField(kind, name, labelText, hint, { value, min, max }) {
   const control = el('input', {
-    type: 'number', min, max, step: 1, inputmode: 'numeric', class: 'short',
+    type: 'number', min, max, step: 1, inputmode: 'numeric', class: 'short', value: String(value),
   });
-  control.value = String(value);
   return wrapField(kind, name, labelText, hint, control);
 }
 
@@ -59,7 +58,7 @@ export function checkboxField(kind, name, labelText, hint, { checked = false } =
   const input = el('input', {
     type: 'checkbox', id, name: `${kind}-${name}`, 'aria-describedby': hint ? hintId : null,
   });
-  input.checked = checked;
+  input.defaultChecked = checked;
   return el(
     'div',
     { class: 'field checkbox' },
@@ -75,7 +74,7 @@ export function radioField(kind, name, legendText, choices, checkedValue) {
   const inputs = choices.map(([value, text]) => {
     const id = `${controlId(kind, name)}-${value}`;
     const input = el('input', { type: 'radio', id, name: `${kind}-${name}`, value });
-    input.checked = String(value) === String(checkedValue);
+    input.defaultChecked = String(value) === String(checkedValue);
     return el('label', { for: id, class: 'inline-choice' }, input, el('span', { text }));
   });
   return el(
