@@ -137,7 +137,7 @@ async def rate(phone: Page, statement: str, point: str) -> None:
     if point == "decline":
         await item.get_by_label("Prefer not to answer").check()
     else:
-        await item.get_by_role("radio", name=re.compile(rf"^{point}(:|$)")).check()
+        await item.get_by_role("radio", name=re.compile(rf"^{point}\b")).check()
 
 
 async def no_sideways_scroll(phone: Page) -> None:

@@ -123,13 +123,15 @@ export function createInput(q) {
     for (let p = 1; p <= points; p += 1) {
       const id = `${group}-${p}`;
       const text = pointLabel(q, p);
-      const input = el('input', { type: 'radio', id, name: group, value: String(p) });
+      // The number is what shows; a screen reader also hears the point's label ("5, Strongly agree").
+      const input = el('input', {
+        type: 'radio', id, name: group, value: String(p), 'aria-label': text ? `${p}, ${text}` : String(p),
+      });
       radios.push(el(
         'label',
         { for: id, class: 'point' },
         input,
-        el('span', { class: 'point-number', text: String(p) }),
-        text ? el('span', { class: 'visually-hidden', text: `: ${text}` }) : null,
+        el('span', { class: 'point-number', 'aria-hidden': 'true', text: String(p) }),
       ));
     }
     const declineId = `${group}-decline`;
