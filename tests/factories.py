@@ -280,6 +280,14 @@ class Socket:
             if message["type"] in types:
                 return message
 
+    async def drain(self, quiet: float = 0.3) -> None:
+        """Read what has arrived (into .log) until the socket is quiet for `quiet` seconds."""
+        while True:
+            try:
+                await self.recv(timeout=quiet)
+            except TimeoutError:
+                return
+
     async def close(self) -> None:
         await self.ws.close()
 

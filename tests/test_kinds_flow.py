@@ -257,22 +257,13 @@ async def test_every_kind_with_nine_phones(live_api: Api) -> None:
     }
 
     # The presenter's last poll.results of each question is what the API says.
-    await drain(presenter)
+    await presenter.drain()
     shown = {m["data"]["question_id"]: m["data"] for m in presenter.log if m["type"] == "poll.results"}
     assert shown == results
     # Phones saw the Q&A (its results are visible), and no other question's results.
-    await drain(p[0])
+    await p[0].drain()
     seen = {m["data"]["question_id"] for m in p[0].log if m["type"] == "poll.results"}
     assert seen == {qa_q["id"]}
     for phone in p:
         await phone.close()
     await presenter.close()
-
-
-async def drain(sock: Socket) -> None:
-    """Read what has arrived (into sock.log) until the socket is quiet for a moment."""
-    while True:
-        try:
-            await sock.recv(timeout=0.3)
-        except TimeoutError:
-            return

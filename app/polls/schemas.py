@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 Prompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 OptionLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -61,11 +61,13 @@ class ScaleQuestionCreate(_QuestionCreateBase):
     def _distinct(cls, statements: list[str]) -> list[str]:
         return distinct_ignoring_case(statements, "statement")
 
-    @model_validator(mode="after")
-    def _labels_fit_points(self) -> ScaleQuestionCreate:
-        if self.labels is not None and len(self.labels) not in (2, self.points):
-            raise ValueError(f"labels: give 2 (the two ends) or {self.points} (one per point)")
-        return self
+    @field_validator("labels")
+    @classmethod
+    def _labels_fit_points(cls, labels: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        points = info.data.get("points", 5)
+        if labels is not None and len(labels) not in (2, points):
+            raise ValueError(f"give 2 labels (the two ends) or {points} (one per point)")
+        return labels
 
 
 class WordcloudQuestionCreate(_QuestionCreateBase):

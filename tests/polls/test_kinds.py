@@ -88,7 +88,7 @@ class TestScale:
     def test_labels_must_be_2_or_points(self) -> None:
         ScaleQuestionCreate(kind="scale", prompt="How?", statements=["S"], points=7, labels=["a", "b"])
         ScaleQuestionCreate(kind="scale", prompt="How?", statements=["S"], points=5, labels=list("abcde"))
-        with pytest.raises(ValueError, match="labels"):
+        with pytest.raises(ValueError, match="give 2 labels"):
             ScaleQuestionCreate(kind="scale", prompt="How?", statements=["S"], points=5, labels=list("abc"))
 
     def test_statement_figures_from_a_histogram(self) -> None:
