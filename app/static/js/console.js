@@ -333,6 +333,8 @@ function placeFieldErrors(kind, fields) {
     if (slot) {
       slot.textContent = slot.textContent ? `${slot.textContent} ${text}` : text;
       slot.hidden = false;
+      const folded = slot.closest('details');
+      if (folded) folded.open = true; // an error inside "Label every point" must be seen
       const control = document.getElementById(slot.id.replace(/-error$/, ''));
       const target = control && control.matches('input, textarea, select') ? control : slot.closest('fieldset, .field')?.querySelector('input, textarea');
       if (target) {
