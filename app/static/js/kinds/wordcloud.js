@@ -226,7 +226,8 @@ export function createView(q, ctx = {}) {
     const missing = el('p', { class: 'small muted', hidden: true, text: 'The word cloud could not be drawn; the words are listed instead.' });
     const fallback = el('ul', { class: 'word-list', hidden: true });
     const more = el('p', { class: 'wall-more muted', hidden: true });
-    const box = el('div', { class: 'cloud-box' }, svg);
+    const waiting = el('p', { class: 'cloud-empty muted', hidden: true });
+    const box = el('div', { class: 'cloud-box' }, svg, waiting);
     const node = el('div', { class: 'view-wordcloud' }, box, more, missing, fallback, declined);
     const draw = () => {
       const rect = box.getBoundingClientRect();
@@ -247,6 +248,9 @@ export function createView(q, ctx = {}) {
         lastWords = summary && Array.isArray(summary.words) ? summary.words : [];
         lines = lastWords.map((w) => `${w.text}: ${w.count}`);
         declined.textContent = summary ? declinedLine(summary) : '';
+        // Shown, but no word has reached k yet: say so, or the screen looks broken.
+        waiting.hidden = !summary || lastWords.length > 0;
+        waiting.textContent = `A word appears once ${ctx.minGroup ? `${ctx.minGroup} people` : 'enough people'} have used it.`;
         svg.setAttribute('aria-label', lastWords.length ? `Word cloud of ${plural(lastWords.length, 'word', 'words')}` : 'Word cloud, empty so far');
         draw();
       },
