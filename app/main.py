@@ -3,6 +3,8 @@ faces are included; static files are mounted."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +24,7 @@ from app.config import ConfigError, Settings, get_settings
 from app.db import Database
 from app.gcpolicy import FullCollections
 from app.migrate import schema_is_current
+from app.polls import service as polls_service
 from app.polls.results import ResultsTicker
 from app.polls.writer import AnswerWriter
 from app.realtime import channels
@@ -97,9 +100,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.presence.start()
         app.state.collections = FullCollections(settings.GC_FULL_COLLECTION_SECONDS)
         await app.state.collections.start()
+        # Word-cloud dictionaries take up to 1.6 s to load: load those open questions need, off the loop.
+        warming = asyncio.create_task(polls_service.load_word_cloud_languages(database), name="warm-words")
         try:
             yield
         finally:
+            warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await warming
             await app.state.collections.stop()
             await app.state.writer.stop()
             await app.state.joins.stop()

@@ -181,6 +181,11 @@ def create_app() -> FastAPI:
             "results_visible": False,
             "options": [{"id": bare.new_id("o"), "label": str(label)} for label in body.get("options", [])],
             "multiple": bool(body.get("multiple", False)),
+            # A scale's statements and a word cloud's limit, so phones can answer them; bare counts
+            # only chosen options (its answers are stored and acked, whatever their kind).
+            "statements": [{"id": bare.new_id("s"), "text": str(t)} for t in body.get("statements", [])],
+            "points": int(body.get("points", 5)),
+            "max_entries": int(body.get("max_entries", 3)),
         }
         session.questions[qid] = question
         return question

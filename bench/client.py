@@ -60,6 +60,44 @@ def socket_kwargs(timeout: float) -> dict[str, Any]:
     }
 
 
+# Words for word-cloud answers: common ones in the spellings a room types (case, plurals), so answers
+# converge as a real room's do and normalisation sees repeats as well as new spellings.
+_CLOUD_WORDS = (
+    "community trust care belonging home friends family safety support respect kindness hope neighbours "
+    "sharing together help listening fairness health food music sport nature parks library school work "
+    "money housing transport buses streets shops church culture history language youth elders children "
+    "volunteers events festival market garden river green clean quiet noise crime police council voice "
+    "equality inclusion diversity welcome openness honesty patience time energy fun laughter art"
+).split()
+_CLOUD_SPELLINGS = tuple(
+    spelling for word in _CLOUD_WORDS for spelling in (word, word.title(), word.upper(), f"{word}s")
+)
+
+
+def answer_maker(question: dict[str, Any], rng: random.Random) -> Callable[[], dict[str, Any]]:
+    """A function that makes a fresh random answer to this question, by its kind."""
+    return ANSWER_MAKERS[str(question["kind"])](question, rng)
+
+
+def _choice(question: dict[str, Any], rng: random.Random) -> Callable[[], dict[str, Any]]:
+    options = [str(o["id"]) for o in question.get("options", [])]
+    return lambda: {"choices": [rng.choice(options)]}
+
+
+def _scale(question: dict[str, Any], rng: random.Random) -> Callable[[], dict[str, Any]]:
+    statements = [str(s["id"]) for s in question.get("statements", [])]
+    points = int(question.get("points", 5))
+    return lambda: {"ratings": {sid: rng.randint(1, points) for sid in statements}}
+
+
+def _wordcloud(question: dict[str, Any], rng: random.Random) -> Callable[[], dict[str, Any]]:
+    most = int(question.get("max_entries", 3))
+    return lambda: {"words": rng.sample(_CLOUD_SPELLINGS, rng.randint(1, most))}
+
+
+ANSWER_MAKERS = {"choice": _choice, "scale": _scale, "wordcloud": _wordcloud}
+
+
 class Phone:
     """One participant: its socket and what it knows of the session."""
 
@@ -100,12 +138,14 @@ class Worker:
         self.session_id = ""
         # fan-out: question id -> wall times at which a phone first saw it as current
         self.seen: dict[str, list[float]] = {}
-        self.qoptions: dict[str, list[str]] = {}
+        # question id -> a function that makes a fresh answer to it
+        self.qoptions: dict[str, Callable[[], dict[str, Any]]] = {}
         # paced load
         self.load_active = False
         self.ready: deque[tuple[Phone, str]] = deque()
         self.pending: dict[str, Pending] = {}
         self.ack_lat: list[float] = []
+        self.ack_lat_by_q: dict[str, list[float]] = {}
         self.first_send: dict[str, list[float]] = {}
         self.q_last_ack: dict[str, float] = {}
         self.q_last_send: dict[str, float] = {}
@@ -281,8 +321,8 @@ class Worker:
                 self.seen.setdefault(qid, []).append(time.time())
         if current is None or qid is None:
             return
-        if qid not in self.qoptions and current.get("kind") == "choice":
-            self.qoptions[qid] = [str(o["id"]) for o in current.get("options", [])]
+        if qid not in self.qoptions and current.get("kind") in ANSWER_MAKERS:
+            self.qoptions[qid] = answer_maker(current, self.rng)
         if (
             self.load_active
             and current.get("open")
@@ -307,6 +347,7 @@ class Worker:
                 entry.fut.set_result(True)
             return
         self.ack_lat.append(latency)
+        self.ack_lat_by_q.setdefault(entry.qid, []).append(latency)
         if TRACE_DIR:
             self.trace.append((entry.t_wall, latency))
         self.acked += 1
@@ -336,9 +377,9 @@ class Worker:
     async def _send_answer(self, phone: Phone, qid: str, fut: asyncio.Future[bool] | None = None) -> bool:
         self.counter += 1
         answer_id = f"w{self.wid}-{self.counter}"
-        option = self.rng.choice(self.qoptions[qid])
+        value = self.qoptions[qid]()
         text = json.dumps(
-            {"type": "answer", "id": answer_id, "data": {"question_id": qid, "value": {"choices": [option]}}},
+            {"type": "answer", "id": answer_id, "data": {"question_id": qid, "value": value}},
             separators=(",", ":"),
         )
         t_wall = time.time()
@@ -402,6 +443,7 @@ class Worker:
             "acked": self.acked,
             "refused": self.refused,
             "ack_latencies": self.ack_lat,
+            "ack_latencies_by_q": self.ack_lat_by_q,
             "first_send": self.first_send,
             "q_last_ack": self.q_last_ack,
             "q_last_send": self.q_last_send,

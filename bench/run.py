@@ -74,8 +74,8 @@ class Facilitator:
         result: dict[str, Any] = await self._json("POST", "/api/sessions", 201, json=body)
         return result
 
-    async def create_question(self, sid: str, prompt: str) -> str:
-        body = {"kind": "choice", "prompt": prompt, "options": ["A", "B", "C", "D"], "multiple": False}
+    async def create_question(self, sid: str, prompt: str, kind: str = "choice") -> str:
+        body = {"kind": kind, "prompt": prompt, **QUESTION_FIELDS[kind]}
         question = await self._json("POST", f"/api/sessions/{sid}/questions", 201, json=body)
         return str(question["id"])
 
@@ -87,6 +87,17 @@ class Facilitator:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+# The answer phase asks these kinds in turn, so the report has answers/s and ack p99 per kind: a scale
+# (several statements in one answer) and a word cloud (normalisation is CPU on the answer path) beside
+# multiple choice.
+LOAD_KINDS = ("choice", "scale", "wordcloud")
+QUESTION_FIELDS: dict[str, dict[str, Any]] = {
+    "choice": {"options": ["A", "B", "C", "D"], "multiple": False},
+    "scale": {"statements": ["I feel heard", "I know who to ask", "I would come back"], "points": 5},
+    "wordcloud": {"max_entries": 3},
+}
 
 
 # ---------------------------------------------------------------------- presenter socket
@@ -357,8 +368,13 @@ async def _phases(server: ServerProcess, opts: Options, log: Log) -> dict[str, A
         session = await fac.create_session(opts.min_group)
         sid, code = str(session["id"]), str(session["code"])
         per_question = n_total  # one answer per phone per question
-        n_load = max(1, math.ceil(opts.duration * opts.rate / per_question))
-        load_qs = [await fac.create_question(sid, f"Load {i + 1}") for i in range(n_load)]
+        n_load = max(len(LOAD_KINDS), math.ceil(opts.duration * opts.rate / per_question))
+        load_kind = {
+            await fac.create_question(sid, f"Load {i + 1}", kind): kind
+            for i in range(n_load)
+            for kind in [LOAD_KINDS[i % len(LOAD_KINDS)]]
+        }
+        load_qs = list(load_kind)
         fan_qs = [await fac.create_question(sid, f"Fan-out {i + 1}") for i in range(opts.fanout_rounds)]
         peak_q = await fac.create_question(sid, "Peak")
         await presenter.start(
@@ -433,7 +449,8 @@ async def _phases(server: ServerProcess, opts: Options, log: Log) -> dict[str, A
         phase_deadline = time.monotonic() + opts.duration
         previous: str | None = None
         for qid in load_qs:
-            if previous is not None and time.monotonic() >= phase_deadline:
+            # Past the phase's time, stop, but only once every kind has had a question.
+            if previous is not None and time.monotonic() >= phase_deadline and len(used) >= len(LOAD_KINDS):
                 break
             await fac.set_open(sid, qid, True)
             await fac.set_current(sid, qid)
@@ -457,6 +474,9 @@ async def _phases(server: ServerProcess, opts: Options, log: Log) -> dict[str, A
         if profile_task is not None:
             await profile_task
         out["answers"] = _answer_figures(stops, used, close_sent, presenter, opts)
+        out["answers"]["by_kind"] = {
+            kind: _kind_figures(stops, [q for q in used if load_kind[q] == kind]) for kind in LOAD_KINDS
+        }
         log(
             f"[{kind}] answers: {out['answers']['acked']} acked, "
             f"{out['answers']['committed_per_s']} /s, ack p99 {out['answers']['ack_latency_ms']['p99']} ms"
@@ -547,6 +567,24 @@ async def _phases(server: ServerProcess, opts: Options, log: Log) -> dict[str, A
     out["presence_max"] = max((p for _, p in presenter.presence), default=None)
     out["errors"] = {"total": sum(errors.values()), "by_kind": dict(errors)}
     return out
+
+
+def _kind_figures(stops: list[dict[str, Any]], used: list[str]) -> dict[str, Any]:
+    """Answers/s and ack latency of the questions of one kind: acks over the time those questions were
+    live (first answer sent to last ack), as for all answers together."""
+    ack_lat = [lat for s in stops for qid in used for lat in s["ack_latencies_by_q"].get(qid, ())]
+    live = 0.0
+    for qid in used:
+        firsts = [t for s in stops for t in s["first_send"].get(qid, ())]
+        lasts = [s["q_last_ack"][qid] for s in stops if qid in s["q_last_ack"]]
+        if firsts and lasts:
+            live += max(0.0, max(lasts) - min(firsts))
+    return {
+        "questions": len(used),
+        "acked": len(ack_lat),
+        "committed_per_s": round(len(ack_lat) / live, 1) if live > 0 else None,
+        "ack_latency_ms": summarize_ms(ack_lat),
+    }
 
 
 def _answer_figures(

@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.db import utcnow
+from app.db import Database, utcnow
 from app.errors import AppError, not_found
 from app.polls import results
 from app.polls.kinds import AnswerRejected, kind_of, wordcloud
@@ -239,3 +239,27 @@ async def rekey_hidden_words(db: AsyncSession, *, live: LiveSession) -> None:
                 question.config = wordcloud.with_hidden_words(question.config, kept, language=live.language)
             db.add(question)
     await db.flush()
+
+
+async def word_cloud_languages(db: AsyncSession) -> set[str]:
+    """The languages of sessions with an open word cloud (to load their dictionaries at start-up)."""
+    rows = await db.execute(
+        select(col(LiveSession.language))
+        .join(Question, col(Question.session_id) == col(LiveSession.id))
+        .where(
+            col(Question.kind) == "wordcloud",
+            col(Question.opened_at).is_not(None),
+            col(Question.closed_at).is_(None),
+        )
+        .distinct()
+    )
+    return {language for (language,) in rows}
+
+
+async def load_word_cloud_languages(database: Database) -> None:
+    """Load, in a thread, the dictionaries open word clouds need (after a restart, before the first
+    answer has to wait for one)."""
+    async with database.read_session() as db:
+        languages = await word_cloud_languages(db)
+    for language in sorted(languages):
+        await words.ensure_loaded(language)

@@ -24,6 +24,7 @@ PHASE_KEYS = {
         "ack_latency_ms",
         "presenter_latency_ms",
         "presenter_shown_only_at_close",
+        "by_kind",
     },
     "fanout": {"latency_ms", "missing"},
     "peak": {"committed_per_s", "ack_latency_ms"},
@@ -77,6 +78,9 @@ def test_every_participant_joined_answered_and_saw_the_new_question(report: dict
         answers = result["answers"]
         assert answers["sent"] > 0 and answers["acked"] == answers["sent"], (server, answers)
         assert answers["presenter_latency_ms"]["count"] > 0, server
+        # Every kind of the answer phase was asked and answered: per-kind figures exist.
+        for kind in ("choice", "scale", "wordcloud"):
+            assert answers["by_kind"][kind]["acked"] > 0, (server, kind, answers["by_kind"])
         assert result["fanout"]["latency_ms"]["count"] == PARTICIPANTS, server
         assert result["peak"]["acked"] > 0, server
 

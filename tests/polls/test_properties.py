@@ -235,7 +235,7 @@ class TestOrder:
                 return await world.exact(q1), await world.exact(q2)
 
             one, other = world.run(scenario())
-            assert one == other
+            assert one == other, (first, second, one, other)
 
         prop()
 
@@ -268,8 +268,8 @@ class TestChanges:
             changes, after, expected = world.run(scenario())
             # The change is counted as one participant's (none if it was the same value), and the
             # result moves to exactly what those final answers give.
-            assert changes == (0 if same(answers[who], new) else 1)
-            assert after == expected
+            assert changes == (0 if same(answers[who], new) else 1), (answers, who, new, changes)
+            assert after == expected, (answers, who, new, after, expected)
 
         prop()
 
@@ -292,7 +292,7 @@ class TestChanges:
                 return await world.changed_since(question, since), before, await world.exact(question)
 
             changes, before, after = world.run(scenario())
-            assert (changes, after) == (0, before)
+            assert (changes, after) == (0, before), (answers, who, changes, before, after)
 
         prop()
 
