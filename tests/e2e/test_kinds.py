@@ -336,6 +336,13 @@ async def test_every_kind_from_console_to_phones_to_presenter(
     # --- open text, moderated: three approved, one hidden, newest first ------------------------
     await start(wall)
     await wait_for_prompt(phones, "What should we change first?")
+    # A paste over the limit is refused on the phone with the limit, never cut silently.
+    await p1.fill("#open-text", "y" * 501)
+    await expect(p1.locator("#open-text-count")).to_have_text("501 / 500: 1 too many")
+    await p1.click("#send")
+    await expect(p1.locator("#answer-status")).to_have_text(
+        "Your answer has 501 characters; the limit is 500. Shorten it by 1."
+    )
     for phone, text in [
         (p0, "Evening sessions"),
         (p0, "Childcare, please"),

@@ -372,6 +372,7 @@ ui.addForm.addEventListener('submit', async (event) => {
   const prompt = ui.prompt.value.trim();
   const { body, problems } = kind.editor.read(ui.addForm);
   if (!prompt) problems.prompt = 'Write the question.';
+  else if (promptCounter.tooLong()) problems.prompt = promptCounter.tooLong('The question');
   if (Object.keys(problems).length) {
     showAddProblem(kind, problems);
     return;

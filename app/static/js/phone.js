@@ -468,6 +468,11 @@ ui.commentForm.addEventListener('submit', (event) => {
     setText(ui.commentStatus, 'Write your comment first.');
     return;
   }
+  const long = commentCounter.tooLong('Your comment');
+  if (long) {
+    setText(ui.commentStatus, long);
+    return;
+  }
   const online = queue('comment', current.id, { question_id: current.id, text });
   ui.commentText.value = '';
   commentCounter.update();

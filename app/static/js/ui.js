@@ -119,22 +119,34 @@ export function showError(statusNode, err, form) {
   show(statusNode, true);
 }
 
-// A live "12 / 40" under a text field, tied to it with aria-describedby. The browser's maxlength
-// stops typing at the limit; the counter says so before a person wonders why keys do nothing.
+// A live "12 / 40" under a text field, tied to it with aria-describedby. There is no maxlength: a
+// paste over the limit would be cut silently. The counter turns red and says how many characters
+// are too many, and `tooLong()` gives the sentence the form shows when it is sent anyway.
+// Characters are counted as the server counts them (code points, trimmed).
 export function charCounter(input, max) {
   const id = `${input.id || 'field'}-count`;
   const node = el('p', { class: 'counter small muted', id, 'aria-live': 'off' });
+  const length = () => Array.from(input.value.trim()).length;
   const update = () => {
-    const used = input.value.length;
-    node.textContent = `${used} / ${max}`;
-    node.classList.toggle('counter-full', used >= max);
+    const used = length();
+    const over = used - max;
+    node.textContent = over > 0 ? `${used} / ${max}: ${over} too many` : `${used} / ${max}`;
+    node.classList.toggle('counter-over', over > 0);
+    if (over > 0) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
   };
-  input.setAttribute('maxlength', String(max));
   const describedBy = (input.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
   input.setAttribute('aria-describedby', [...describedBy, id].join(' '));
   input.addEventListener('input', update);
   update();
-  return { node, update };
+  return {
+    node,
+    update,
+    tooLong(what = 'This') {
+      const used = length();
+      return used > max ? `${what} has ${used} characters; the limit is ${max}. Shorten it by ${used - max}.` : null;
+    },
+  };
 }
 
 // Shrink a box's font size (which its children inherit through em units) until its content fits,

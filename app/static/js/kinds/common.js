@@ -37,10 +37,10 @@ export function linesField(kind, name, labelText, hint, { rows = 5, placeholder 
   return wrapField(kind, name, labelText, hint, control);
 }
 
-export function textField(kind, name, labelText, hint, { value = '', maxlength = null, placeholder = '' } = {}) {
+export function textField(kind, name, labelText, hint, { value = '', placeholder = '' } = {}) {
   // Defaults go in the attribute, so the form's reset() after each question brings them back.
   const control = el('input', {
-    type: 'text', autocomplete: 'off', maxlength, placeholder: placeholder || null, value,
+    type: 'text', autocomplete: 'off', placeholder: placeholder || null, value,
   });
   return wrapField(kind, name, labelText, hint, control);
 }

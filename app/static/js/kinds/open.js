@@ -70,6 +70,8 @@ export function createInput(q) {
     read() {
       const text = input.value.trim();
       if (!text) return { problem: 'Write something first, or press “Prefer not to answer”.' };
+      const long = counter.tooLong('Your answer');
+      if (long) return { problem: long };
       return { value: { text } };
     },
     describe(value) {

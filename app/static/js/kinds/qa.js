@@ -143,6 +143,8 @@ export function createInput(q, ctx = {}) {
     read() {
       const text = input.value.trim();
       if (!text) return { problem: 'Write your question first.' };
+      const long = counter.tooLong('Your question');
+      if (long) return { problem: long };
       return { value: { text } };
     },
     describe(value) {

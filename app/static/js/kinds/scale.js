@@ -58,8 +58,8 @@ export const editor = {
       el(
         'div',
         { class: 'field-pair' },
-        textField(name, 'low', 'Label of point 1', null, { value: 'Strongly disagree', maxlength: 60 }),
-        textField(name, 'high', 'Label of the top point', null, { value: 'Strongly agree', maxlength: 60 }),
+        textField(name, 'low', 'Label of point 1', null, { value: 'Strongly disagree' }),
+        textField(name, 'high', 'Label of the top point', null, { value: 'Strongly agree' }),
       ),
       el('details', { class: 'more-fields' }, el('summary', { text: 'Label every point' }), every),
     ];

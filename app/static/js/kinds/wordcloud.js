@@ -100,6 +100,10 @@ export function createInput(q) {
     read() {
       const words = inputs.map(({ input }) => input.value.trim()).filter(Boolean);
       if (!words.length) return { problem: 'Write at least one word first, or press “Prefer not to answer”.' };
+      for (const [i, { counter }] of inputs.entries()) {
+        const long = counter.tooLong(count === 1 ? 'Your word' : `Word ${i + 1}`);
+        if (long) return { problem: long };
+      }
       return { value: { words } };
     },
     describe(value) {
@@ -294,7 +298,7 @@ function hiddenWordsEditor(q, ctx) {
   const list = el('ul', { class: 'hidden-words' });
   const none = el('p', { class: 'small muted', text: 'No hidden words.' });
   const inputId = `hide-word-${q.id}`;
-  const input = el('input', { type: 'text', id: inputId, maxlength: WORD_MAX, autocomplete: 'off' });
+  const input = el('input', { type: 'text', id: inputId, autocomplete: 'off' });
   const add = el('button', { type: 'submit', class: 'secondary', text: 'Hide' });
   const status = el('p', { class: 'error', role: 'alert', hidden: true });
   const form = el(
