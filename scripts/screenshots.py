@@ -4,7 +4,8 @@
 migrate`, `user add`, `serve` on a free 127.0.0.1 port), builds a workshop through the public API, lets 14
 participants answer over real websockets, and photographs the real pages with Debian's Chromium: the
 presenter of each kind at 1280x720 (and the scale at 1920x1080), a 320 px phone filling in each kind, and
-the console's moderation list. Everything is seeded, so a second run draws the same pictures.
+the console's moderation list. The answers are seeded: a second run differs only in the join address
+and code.
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 """
