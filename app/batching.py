@@ -25,6 +25,8 @@ class GroupCommit(ABC, Generic[T]):
         self._queue: asyncio.Queue[T] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
+        # Batches failed in a row: the first one's traceback is logged, the next ones a line each.
+        self._failing = 0
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=self.name)
@@ -48,13 +50,28 @@ class GroupCommit(ABC, Generic[T]):
                 batch.append(self._queue.get_nowait())
             try:
                 await self._write(batch)
-            except Exception:
-                log.exception("%s: a batch could not be committed", self.name)
+            except Exception as error:
+                self._log_failure(error)
                 self._fail(batch)
+            else:
+                if self._failing:
+                    log.info("%s: commits again after %d failed batches", self.name, self._failing)
+                    self._failing = 0
             finally:
                 for _ in batch:
                     self._queue.task_done()
             self.batches += 1
+
+    def _log_failure(self, error: Exception) -> None:
+        """A failing database fails every batch: its traceback once, then one line a batch."""
+        self._failing += 1
+        if self._failing == 1:
+            log.exception("%s: a batch could not be committed", self.name)
+        else:
+            first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+            log.warning(
+                "%s: a batch could not be committed (%d in a row: %s)", self.name, self._failing, first_line
+            )
 
     @abstractmethod
     async def _write(self, batch: list[T]) -> None:

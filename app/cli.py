@@ -90,10 +90,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _migrate(settings: Settings) -> int:
-    from app.migrate import upgrade
+    from app.migrate import head_revision, upgrade, upgrade_report
 
-    upgrade(settings.DATABASE_URL)
-    print("The database is at the latest schema.")
+    before = upgrade(settings.DATABASE_URL)
+    print(upgrade_report(before, head_revision(settings.DATABASE_URL)))
     return 0
 
 

@@ -34,9 +34,21 @@ class Settings(BaseSettings):
     WRITER_BATCH_MAX: int = 1000
     # 100 ms: screens feel live, and a burst of answers costs one aggregate query per question per tick.
     RESULTS_TICK_SECONDS: float = 0.1
-    # Failed joins from one address before 429, and the window they are counted in.
-    JOIN_FAILURES_ALLOWED: int = 10
-    JOIN_FAILURE_WINDOW_SECONDS: int = 600
+    # Wrong join codes, counted per clock hour, per address (as an HMAC, in memory) and across all
+    # addresses; right codes are never counted. The arithmetic is in docs/operations.md.
+    # 20 an hour from an address that has joined nothing yet: one person slips two or three times at
+    # most, and a room's first minute may bring several slips before anyone's right code is in.
+    JOIN_WRONG_CODES_PER_HOUR: int = Field(default=20, ge=1)
+    # Plus 2 for each right join from the address: a room behind one address where every phone
+    # slipped twice still gets a "wrong code" (404) for each slip, never a 429.
+    JOIN_WRONG_CODES_PER_JOIN: int = Field(default=2, ge=0)
+    # At most 300 an hour from one address, however many joins it made (joining a known session over
+    # and over earns no more): against 10^8 codes with 100 sessions open, one hit in ~3,300 hours.
+    JOIN_WRONG_CODES_MAX_PER_HOUR: int = Field(default=300, ge=1)
+    # 10,000 an hour from all addresses together, about three times the slips of 10,000 joins an hour;
+    # past it, an address that already sent a wrong code this hour has no other code looked at, so many
+    # addresses guessing together get one guess each an hour.
+    JOIN_WRONG_CODES_GLOBAL_PER_HOUR: int = Field(default=10_000, ge=1)
     # Failed logins from one address before 429, and the window they are counted in.
     LOGIN_FAILURES_ALLOWED: int = 10
     LOGIN_FAILURE_WINDOW_SECONDS: int = 600

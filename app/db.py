@@ -33,7 +33,9 @@ def utcnow() -> datetime:
 
 def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
     # 10 s: long enough for any batch of the writer; short enough that a stuck lock surfaces as an error.
-    engine = create_async_engine(url, connect_args={"timeout": 10})
+    # hide_parameters on every engine: a failed statement's error names its bound values (answers,
+    # participant ids, token hashes), and errors are logged (ETHICS 2). The SQL itself is still shown.
+    engine = create_async_engine(url, connect_args={"timeout": 10}, hide_parameters=True)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -64,7 +66,8 @@ class Database:
             self.engine = _sqlite_engine(url, immediate=True)
             self.read_engine = _sqlite_engine(url, immediate=False)
         else:
-            self.engine = create_async_engine(url, pool_pre_ping=True)
+            # hide_parameters: as for SQLite, no answers or token hashes in logged errors (ETHICS 2).
+            self.engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
             self.read_engine = self.engine
         self._write_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.read_session = async_sessionmaker(self.read_engine, expire_on_commit=False)

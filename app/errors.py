@@ -7,7 +7,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 _STATUS_CODES = {
     400: ("bad_request", "The request could not be read. Send a JSON body."),
@@ -19,6 +21,55 @@ _STATUS_CODES = {
     422: ("invalid", "Some fields are invalid; see error.fields."),
     429: ("too_many_attempts", "Too many attempts. Wait a little, then try again."),
 }
+
+
+class ErrorDetailPublic(BaseModel):
+    code: str = Field(description="Stable; programs should look at it.")
+    message: str = Field(description="A sentence a person can act on; it may change.")
+    fields: dict[str, str] | None = Field(
+        default=None,
+        description="Present only when particular fields are at fault: each field as the client named it "
+        "(dotted for nested fields and list positions, e.g. `settings.min_group`, `options.2`), with what "
+        "is wrong.",
+    )
+
+
+class ErrorPublic(BaseModel):
+    """The one shape of every error, from every route."""
+
+    error: ErrorDetailPublic
+
+
+# What each refusal means, for the OpenAPI (the contract's table of statuses).
+_WHEN = {
+    400: "The body is not JSON, is not a JSON object, or is missing.",
+    401: "No credential, or a wrong or expired one.",
+    403: "The credential is valid but its role may not do this, or a cookie write lacks `X-CSRF-Token`.",
+    404: "Missing, or not yours.",
+    409: "The state forbids it.",
+    422: "Fields are invalid; `error.fields` names them.",
+    429: "Too many attempts; `Retry-After` says when to try again.",
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    429: {
+        "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
+    },
+}
+
+
+def error_responses(*statuses: int, **when: str) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: each status it can refuse with, in the one error shape. A keyword
+    `s409="..."` says what that status means for this route."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        response: dict[str, Any] = {
+            "model": ErrorPublic,
+            "description": when.get(f"s{status}", _WHEN[status]),
+        }
+        if status in _HEADERS:
+            response["headers"] = _HEADERS[status]
+        responses[status] = response
+    return responses
 
 
 class AppError(Exception):
@@ -110,6 +161,24 @@ def from_validation(exc: RequestValidationError) -> AppError:
     return AppError(422, "invalid", "Some fields are invalid; see error.fields.", fields=fields)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this request's path."""
+    methods: set[str] = set()
+
+    def walk(routes: list[BaseRoute]) -> None:
+        for route in routes:
+            original = getattr(route, "original_router", None)
+            if original is not None:  # FastAPI's wrapper of an included router
+                walk(original.routes)
+                continue
+            route_methods = getattr(route, "methods", None)
+            if route_methods and route.matches(request.scope)[0] != Match.NONE:
+                methods.update(route_methods)
+
+    walk(request.app.router.routes)
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Route every error through the one shape."""
 
@@ -127,6 +196,10 @@ def install(app: FastAPI) -> None:
         if isinstance(exc.detail, str) and exc.status_code not in (404, 405) and exc.detail:
             message = exc.detail
         headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route that matched the path; a path served by
+            # several routes (GET and PATCH on /api/sessions/{id}) takes all of theirs.
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
         return render(request, AppError(exc.status_code, code, message, headers=headers))
 
     async def unexpected(request: Request, exc: Exception) -> Response:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,7 +22,7 @@ from app.api import auth as auth_api
 from app.api import entries as entries_api
 from app.api import participants as participants_api
 from app.api import sessions as sessions_api
-from app.auth.ratelimit import FailureLimiter
+from app.auth.ratelimit import FailureLimiter, JoinBudget, JoinLimiter
 from app.config import ConfigError, Settings, get_settings
 from app.db import Database
 from app.gcpolicy import FullCollections
@@ -63,6 +66,15 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def join_budget(settings: Settings) -> JoinBudget:
+    return JoinBudget(
+        per_address=settings.JOIN_WRONG_CODES_PER_HOUR,
+        per_join=settings.JOIN_WRONG_CODES_PER_JOIN,
+        max_per_address=settings.JOIN_WRONG_CODES_MAX_PER_HOUR,
+        global_max=settings.JOIN_WRONG_CODES_GLOBAL_PER_HOUR,
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -116,12 +128,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await hub.stop()
             await database.dispose()
 
-    app = FastAPI(title="Thirdspace", version="1", lifespan=lifespan)
+    app = FastAPI(title="Thirdspace", version="1", description=API_DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
-    app.state.join_limiter = FailureLimiter(
-        allowed=settings.JOIN_FAILURES_ALLOWED, window_seconds=settings.JOIN_FAILURE_WINDOW_SECONDS
-    )
+    app.state.join_limiter = JoinLimiter(join_budget(settings))
     app.state.login_limiter = FailureLimiter(
         allowed=settings.LOGIN_FAILURES_ALLOWED, window_seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS
     )
@@ -136,4 +146,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sockets.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+API_DESCRIPTION = """Live polling for facilitated events that take anonymity seriously. JSON in and out;
+ids are opaque strings; times are ISO 8601 UTC. Every error has one shape, `{"error": {"code",
+"message", "fields"?}}` (ErrorPublic). The full reference, websockets included, is docs/protocol.md."""
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's OpenAPI, less the validation error it documents on routes that take no body: their
+    path parameters are plain strings, so they never answer 422 (and every error is ErrorPublic)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            if "requestBody" not in operation:
+                operation["responses"].pop("422", None)
+    schemas = schema.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f"#/components/schemas/{unused}" not in json.dumps(schema):
+            schemas.pop(unused, None)
+    app.openapi_schema = schema
+    return schema

@@ -45,7 +45,8 @@ def _run_sync(connection: Connection) -> None:
 
 
 async def run_migrations_online() -> None:
-    engine = create_async_engine(_url())
+    # Migrations copy rows (batch mode on SQLite): a failure must not print them (ETHICS 2).
+    engine = create_async_engine(_url(), hide_parameters=True)
     async with engine.connect() as connection:
         await connection.run_sync(_run_sync)
         await connection.commit()

@@ -138,6 +138,9 @@ class Api:
         return dict(r.json())
 
     async def join(self, session: dict[str, Any]) -> dict[str, Any]:
+        """A new phone joins: without the participant cookie an earlier join of this client left (a
+        browser that sends it continues as that participant instead)."""
+        self.client.cookies.delete(f"ts_p_{session['id']}")
         r = await self.client.post("/api/join", json={"code": session["code"]})
         assert r.status_code == 200, r.text
         return dict(r.json())

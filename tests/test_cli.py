@@ -17,6 +17,7 @@ import uvicorn
 
 from app.cli import main
 from app.config import get_settings
+from app.migrate import head_revision, upgrade_report
 
 PUBLIC_URL = "http://poll.example.org"
 
@@ -129,6 +130,25 @@ class TestMigrate:
     def test_twice_is_harmless(self, cli: Cli) -> None:
         assert cli.run("migrate") == 0
         assert cli.run("migrate") == 0
+
+    def test_a_new_database_is_reported_as_created(self, cli: Cli) -> None:
+        assert not cli.db_path.exists()
+        assert cli.run("migrate") == 0
+        head = head_revision(f"sqlite:///{cli.db_path}")
+        assert cli.out.strip() == f"Created the database at the latest schema (revision {head})."
+
+    def test_a_current_database_is_reported_as_current(self, migrated: Cli) -> None:
+        assert migrated.run("migrate") == 0
+        head = head_revision(f"sqlite:///{migrated.db_path}")
+        assert migrated.out.strip() == (
+            f"The database is already at the latest schema (revision {head}); nothing to do."
+        )
+
+    def test_an_upgrade_names_the_revision_it_came_from(self) -> None:
+        # One migration exists so far, so no real database can be behind it: the sentence alone.
+        assert upgrade_report("0123abcd", "4567cdef") == (
+            "Upgraded the database from revision 0123abcd to the latest schema (revision 4567cdef)."
+        )
 
 
 class TestUser:

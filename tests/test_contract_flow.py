@@ -69,6 +69,8 @@ async def test_contract_flow(server_process: ServerProcess) -> None:
 
         phones = []
         for _ in range(6):
+            # Six phones: none sends the participant cookie of another (that would continue as it).
+            http.cookies.clear()
             joined = (await http.post("/api/join", json={"code": session["code"]})).json()
             ws = await connect(
                 f"{server.ws}/ws/participant/{session['id']}",

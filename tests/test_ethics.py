@@ -148,6 +148,7 @@ class TestConsent:
             "required": True,
             "text": text,
             "version": hashlib.sha256(text.encode()).hexdigest(),
+            "agreed": False,
         }
         assert (await api.consent(session, joined)).status_code == 200
         async with api.app.state.database.read_session() as db:

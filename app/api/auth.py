@@ -10,7 +10,7 @@ from app.api.common import client_address, refuse_if_limited
 from app.auth import security
 from app.auth import service as auth_service
 from app.auth.schemas import TokenPublic
-from app.errors import AppError
+from app.errors import AppError, error_responses
 
 router = APIRouter(prefix="/api/auth", tags=["accounts"])
 
@@ -34,10 +34,24 @@ async def login(request: Request, *, email: str, password: str) -> str:
     )
 
 
-@router.post("/token")
+@router.post(
+    "/token",
+    responses=error_responses(
+        400,
+        401,
+        422,
+        429,
+        s401="The e-mail address and password do not match an account (`invalid_credentials`).",
+        s429="Too many failed logins from this address (`too_many_attempts`), the right password too; "
+        "`Retry-After` says when to try again.",
+    ),
+)
 async def create_token(
-    request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()]
+    request: Request,
+    # 320: the longest e-mail address; 1,024: far past any password, short of one that ties up argon2.
+    username: Annotated[str, Form(min_length=1, max_length=320, description="The account's e-mail address.")],
+    password: Annotated[str, Form(min_length=1, max_length=1024)],
 ) -> TokenPublic:
-    """Exchange an e-mail address and password for a bearer token."""
+    """Exchange an e-mail address and password for a bearer token (form fields, not JSON)."""
     token = await login(request, email=username, password=password)
     return TokenPublic(access_token=token, expires_in=request.app.state.settings.ACCESS_TOKEN_SECONDS)

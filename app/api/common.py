@@ -14,6 +14,18 @@ def client_address(connection: Request | WebSocket) -> str:
     return connection.client.host if connection.client else "unknown"
 
 
+def too_many_wrong_codes(wait: int) -> AppError:
+    """The 429 of a join whose code was not even looked at: its address sent too many wrong codes."""
+    minutes = max(1, round(wait / 60))
+    return AppError(
+        429,
+        "too_many_attempts",
+        "Too many wrong codes from your network. Check the code on the screen: the code others here "
+        f"joined with still works. Other codes work again in {minutes} minute{'s' if minutes != 1 else ''}.",
+        headers={"Retry-After": str(wait)},
+    )
+
+
 def refuse_if_limited(limiter: FailureLimiter, address: str, *, failures: str) -> None:
     """429 with Retry-After while this address has failed too often (`failures` names what failed)."""
     wait = limiter.retry_after(address)

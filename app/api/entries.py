@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.auth.deps import FACILITATOR_REFUSALS
 from app.db import Db
+from app.errors import error_responses
 from app.polls import entries as polls_entries
 from app.polls import results as polls_results
 from app.polls import service as polls_service
@@ -28,7 +30,9 @@ async def _votes(db: Db, question: Question, k: int) -> dict[str, int] | None:
     return {e["id"]: e.get("votes", 0) for e in stored.summary["entries"]}
 
 
-@router.get("/{session_id}/questions/{question_id}/entries")
+@router.get(
+    "/{session_id}/questions/{question_id}/entries", responses=error_responses(*FACILITATOR_REFUSALS, 404)
+)
 async def list_entries(db: Db, live: OwnedSession, question_id: str) -> EntriesPublic:
     """Every entry and comment of a question, in every status, newest first, for moderation."""
     question = await polls_service.get_question(db, live=live, question_id=question_id)
@@ -43,11 +47,25 @@ async def list_entries(db: Db, live: OwnedSession, question_id: str) -> EntriesP
     )
 
 
-@router.patch("/{session_id}/questions/{question_id}/entries/{entry_id}")
+@router.patch(
+    "/{session_id}/questions/{question_id}/entries/{entry_id}",
+    responses=error_responses(
+        400,
+        *FACILITATOR_REFUSALS,
+        404,
+        409,
+        422,
+        s404="The session, the question, or an entry of this question, is missing or not yours.",
+        s409="`highlighted: true` on a question that is not approved (`entry_not_visible`).",
+        s422="Fields are invalid; `highlighted` and `answered` are for Q&A questions only (JSON Schema "
+        "cannot say which kind takes them).",
+    ),
+)
 async def update_entry(
     db: Db, live: OwnedSession, question_id: str, entry_id: str, body: EntryUpdate
 ) -> EntryPublic:
-    """Approve, hide or archive an entry; highlight or mark a Q&A question answered. Shows at once."""
+    """Approve, hide or archive an entry; highlight or mark a Q&A question answered (Q&A questions only,
+    else `422`). Shows at once, on every screen."""
     question = await polls_service.get_question(db, live=live, question_id=question_id)
     entry = await polls_entries.get(db, question=question, entry_id=entry_id)
     changed = await polls_entries.moderate(db, question=question, entry=entry, change=body)

@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, status
+from pydantic import TypeAdapter
 
-from app.auth.deps import CurrentFacilitator
+from app.auth.deps import FACILITATOR_REFUSALS, CurrentFacilitator
 from app.db import Db
+from app.errors import error_responses
 from app.polls import results as polls_results
 from app.polls import service as polls_service
-from app.polls.schemas import CurrentUpdate, QuestionCreate, QuestionUpdate, ResultsPublic
+from app.polls.models import Question
+from app.polls.schemas import (
+    CurrentUpdate,
+    QuestionCreate,
+    QuestionPublic,
+    QuestionUpdate,
+    ResultsPublic,
+    SessionDetailPublic,
+)
 from app.sessions import service as sessions_service
 from app.sessions.deps import OwnedSession
 from app.sessions.models import LiveSession
-from app.sessions.schemas import SessionCreate, SessionSummary, SessionUpdate
+from app.sessions.schemas import (
+    CurrentPublic,
+    SessionCreate,
+    SessionSettingsPublic,
+    SessionSummaryPublic,
+    SessionUpdate,
+)
 from app.snapshots import current_question, queue_results, queue_session_state
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+
+_QUESTION = TypeAdapter[QuestionPublic](QuestionPublic)
+_CLOSED = "The session is closed (`session_closed`)."
 
 
 def links(request: Request, live: LiveSession) -> dict[str, str]:
@@ -25,31 +42,38 @@ def links(request: Request, live: LiveSession) -> dict[str, str]:
     return {"join_url": f"{public}/j/{live.code}", "presenter_url": f"{public}/presenter/{live.id}"}
 
 
-async def session_public(request: Request, db: Db, live: LiveSession) -> dict[str, Any]:
+def question_public(question: Question) -> QuestionPublic:
+    """The question as the API shows it (the same fields as on sockets, typed by its kind)."""
+    return _QUESTION.validate_python(polls_service.question_public(question))
+
+
+async def session_public(request: Request, db: Db, live: LiveSession) -> SessionDetailPublic:
     """The session as the API shows it: settings, links, questions and the current question."""
     questions = await polls_service.list_questions(db, session_id=live.id)
-    return {
-        "id": live.id,
-        "title": live.title,
-        "code": live.code,
+    return SessionDetailPublic(
+        id=live.id,
+        title=live.title,
+        code=live.code,
         **links(request, live),
-        "settings": {
-            "min_group": live.min_group,
-            "consent_text": live.consent_text,
-            "language": live.language,
-        },
-        "closed": live.closed,
-        "created_at": live.created_at,
-        "current_question_id": live.current_question_id,
-        "questions": [polls_service.question_public(q) for q in questions],
-    }
+        settings=SessionSettingsPublic(
+            min_group=live.min_group, consent_text=live.consent_text, language=live.language
+        ),
+        closed=live.closed,
+        created_at=live.created_at,
+        current_question_id=live.current_question_id,
+        questions=[question_public(q) for q in questions],
+    )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(400, *FACILITATOR_REFUSALS, 422),
+)
 async def create_session(
     request: Request, db: Db, facilitator: CurrentFacilitator, body: SessionCreate
-) -> dict[str, Any]:
-    """Create a live session with a join code."""
+) -> SessionDetailPublic:
+    """Create a live session with a fresh 8-digit join code."""
     live = await sessions_service.create_session(
         db,
         owner=facilitator,
@@ -61,24 +85,40 @@ async def create_session(
     return await session_public(request, db, live)
 
 
-@router.get("")
-async def list_sessions(db: Db, facilitator: CurrentFacilitator) -> list[SessionSummary]:
+@router.get("", responses=error_responses(*FACILITATOR_REFUSALS))
+async def list_sessions(db: Db, facilitator: CurrentFacilitator) -> list[SessionSummaryPublic]:
     """Your sessions, newest first."""
     return [
-        SessionSummary(id=s.id, title=s.title, code=s.code, closed=s.closed, created_at=s.created_at)
+        SessionSummaryPublic(id=s.id, title=s.title, code=s.code, closed=s.closed, created_at=s.created_at)
         for s in await sessions_service.list_owned(db, owner=facilitator)
     ]
 
 
-@router.get("/{session_id}")
-async def get_session(request: Request, db: Db, live: OwnedSession) -> dict[str, Any]:
+@router.get("/{session_id}", responses=error_responses(*FACILITATOR_REFUSALS, 404))
+async def get_session(request: Request, db: Db, live: OwnedSession) -> SessionDetailPublic:
     """The session, its settings, its questions and its current question id."""
     return await session_public(request, db, live)
 
 
-@router.patch("/{session_id}")
-async def update_session(request: Request, db: Db, live: OwnedSession, body: SessionUpdate) -> dict[str, Any]:
-    """Rename, change settings (never weakening anonymity once answers exist), or close for good."""
+@router.patch(
+    "/{session_id}",
+    responses=error_responses(
+        400,
+        *FACILITATOR_REFUSALS,
+        404,
+        409,
+        422,
+        s409="The session is closed (`session_closed`), or answers exist and the change would weaken "
+        "anonymity (`settings_locked`).",
+    ),
+)
+async def update_session(
+    request: Request, db: Db, live: OwnedSession, body: SessionUpdate
+) -> SessionDetailPublic:
+    """Rename, change settings, or close for good (`"closed": true`). Once the session has an answer,
+    `settings.min_group` cannot be lowered and neither `settings.consent_text` nor `settings.language`
+    can change (`409 settings_locked`): the schema cannot say so, as it depends on the session's answers.
+    Closing closes its open questions, each with its exact result."""
     settings = body.settings
     k_before = live.min_group
     language_before = live.language
@@ -110,48 +150,100 @@ async def update_session(request: Request, db: Db, live: OwnedSession, body: Ses
     return await session_public(request, db, live)
 
 
-@router.put("/{session_id}/current")
-async def set_current(db: Db, live: OwnedSession, body: CurrentUpdate) -> dict[str, Any]:
+@router.put(
+    "/{session_id}/current",
+    responses=error_responses(
+        400,
+        *FACILITATOR_REFUSALS,
+        404,
+        409,
+        422,
+        s404="The session, or the question, is missing or not yours.",
+        s409=_CLOSED,
+    ),
+)
+async def set_current(db: Db, live: OwnedSession, body: CurrentUpdate) -> CurrentPublic:
     """Make a question current (pushed to every phone), or none."""
     question = None
     if body.question_id is not None:
         question = await polls_service.get_question(db, live=live, question_id=body.question_id)
     await sessions_service.set_current(db, live=live, question_id=body.question_id)
     queue_session_state(db, live, question)
-    return {"current_question_id": live.current_question_id}
+    return CurrentPublic(current_question_id=live.current_question_id)
 
 
-@router.post("/{session_id}/questions", status_code=status.HTTP_201_CREATED)
-async def create_question(db: Db, live: OwnedSession, body: QuestionCreate) -> dict[str, Any]:
-    """Add a question; it starts not open."""
+@router.post(
+    "/{session_id}/questions",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(
+        400,
+        *FACILITATOR_REFUSALS,
+        404,
+        409,
+        422,
+        s409=_CLOSED,
+        s422="Fields are invalid; `error.fields` names them. Beyond what the schema says, option labels "
+        "and statements must differ ignoring case and surrounding spaces, and a scale's `labels` are 2 or "
+        "exactly `points`.",
+    ),
+)
+async def create_question(db: Db, live: OwnedSession, body: QuestionCreate) -> QuestionPublic:
+    """Add a question of any kind; it starts neither open nor closed, its results not shown on phones.
+    Two rules JSON Schema cannot say are refused with `422` and `error.fields` naming the field: the
+    option labels of a `choice` or `ranking` question, and the statements of a `scale`, may not be the
+    same ignoring case and surrounding spaces ("Yes" and " yes"; its `uniqueItems` compares exactly);
+    a `scale`'s `labels` are either 2 (the ends) or exactly `points`."""
     question = await polls_service.create_question(db, live=live, request=body)
-    return polls_service.question_public(question)
+    return question_public(question)
 
 
-@router.patch("/{session_id}/questions/{question_id}")
+@router.patch(
+    "/{session_id}/questions/{question_id}",
+    responses=error_responses(
+        400,
+        *FACILITATOR_REFUSALS,
+        404,
+        409,
+        422,
+        s409="The session is closed (`session_closed`), or `open: true` on a closed question "
+        "(`question_closed`).",
+    ),
+)
 async def update_question(
     db: Db, live: OwnedSession, question_id: str, body: QuestionUpdate
-) -> dict[str, Any]:
-    """Open, close for good, show/hide results on phones, show comments, hide words of a word cloud."""
+) -> QuestionPublic:
+    """Open (`"open": true`), close for good (`"open": false`), show or hide results on phones, show a
+    question's comments on the presenter (`show_comments`, only on a question that takes comments, else
+    `422`), or hide words of a word cloud (`hidden_words`, word clouds only, else `422`; a word that is
+    empty once normalised is `422` too). JSON Schema cannot say which kinds take which field: the
+    refusals are `422` with `error.fields` naming it."""
     question = await polls_service.get_question(db, live=live, question_id=question_id)
     closed_now = await polls_service.update_question(db, live=live, question=question, change=body)
     if live.current_question_id == question.id:
         queue_session_state(db, live, question)
     elif closed_now or body.show_comments is not None or body.hidden_words is not None:
         queue_results(db, question.id)
-    return polls_service.question_public(question)
+    return question_public(question)
 
 
-@router.post("/{session_id}/questions/{question_id}/duplicate", status_code=status.HTTP_201_CREATED)
-async def duplicate_question(db: Db, live: OwnedSession, question_id: str) -> dict[str, Any]:
+@router.post(
+    "/{session_id}/questions/{question_id}/duplicate",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(*FACILITATOR_REFUSALS, 404, 409, s409=_CLOSED),
+)
+async def duplicate_question(db: Db, live: OwnedSession, question_id: str) -> QuestionPublic:
     """A fresh, not yet open copy of a question (a closed question cannot be reopened)."""
     original = await polls_service.get_question(db, live=live, question_id=question_id)
     question = await polls_service.duplicate_question(db, live=live, question=original)
-    return polls_service.question_public(question)
+    return question_public(question)
 
 
 # exclude_unset: `comments` only on questions that take comments, as on sockets.
-@router.get("/{session_id}/questions/{question_id}/results", response_model_exclude_unset=True)
+@router.get(
+    "/{session_id}/questions/{question_id}/results",
+    response_model_exclude_unset=True,
+    responses=error_responses(*FACILITATOR_REFUSALS, 404),
+)
 async def get_results(db: Db, live: OwnedSession, question_id: str) -> ResultsPublic:
     """The result as screens show it, under the k rule."""
     question = await polls_service.get_question(db, live=live, question_id=question_id)

@@ -6,6 +6,7 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import security
 from app.auth.models import Account, Role
@@ -15,6 +16,24 @@ from app.errors import AppError
 LOGIN_COOKIE = "ts_login"
 CSRF_COOKIE = "csrf"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+# The two ways to be an account, as the OpenAPI describes them (either one will do). They only read
+# the credential; the checks below decide.
+_access_token = HTTPBearer(
+    scheme_name="AccessToken",
+    description="An account's access token, from `POST /api/auth/token`.",
+    auto_error=False,
+)
+_login_cookie = APIKeyCookie(
+    name=LOGIN_COOKIE,
+    scheme_name="LoginCookie",
+    description="The browser pages' login cookie. Writes made with it also send `X-CSRF-Token`, equal "
+    "to the `csrf` cookie.",
+    auto_error=False,
+)
+# What an [F] route may refuse before it looks at anything else: no or a bad credential (401), a role
+# that may not do this or a cookie write without its CSRF token (403).
+FACILITATOR_REFUSALS = (401, 403)
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -41,12 +60,17 @@ async def account_from_token(db: Db, secret: str, token: str) -> Account | None:
     return await db.get(Account, parsed.account_id)
 
 
-async def _current_account(request: Request, db: Db) -> Account:
+async def _current_account(
+    request: Request,
+    db: Db,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_access_token)],
+    cookie: Annotated[str | None, Depends(_login_cookie)],
+) -> Account:
     secret: str = request.app.state.secret_key
-    token = bearer_token(request.headers.get("authorization"))
+    token = bearer.credentials.strip() or None if bearer is not None else None
     from_cookie = token is None
     if from_cookie:
-        token = request.cookies.get(LOGIN_COOKIE)
+        token = cookie
     if not token:
         raise _unauthenticated()
     account = await account_from_token(db, secret, token)

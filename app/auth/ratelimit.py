@@ -1,17 +1,36 @@
-"""Failure counting per address without keeping addresses: an HMAC of the address under a key that
-changes every hour, held in memory only, never written or logged."""
+"""Rate limits that keep no addresses: an address is counted under an HMAC whose key is random, held
+in memory only, and replaced every hour; it is never written or logged (ETHICS 2).
+
+Two limiters. `FailureLimiter` counts failed logins per address in a sliding window. `JoinLimiter`
+bounds wrong join codes without locking out a room whose phones share one public address; its
+reasoning, with the arithmetic, is in docs/operations.md ("Wrong join codes")."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import ipaddress
 import math
 import secrets
 import time
 from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+Clock = Callable[[], float]
+T = TypeVar("T")
+
+# One hour: the window every join count lives in, and how long one HMAC key lives. When the hour
+# ends, its key and its counts go together, so nothing links one hour's counts to the next.
+WINDOW_SECONDS = 3600
 
 
 class FailureLimiter:
+    """Failed logins per address in a sliding window."""
+
     def __init__(self, *, allowed: int, window_seconds: int) -> None:
         self._allowed = allowed
         self._window = window_seconds
@@ -50,3 +69,168 @@ class FailureLimiter:
     def fail(self, address: str) -> None:
         bucket = self._bucket(address)
         self._failures.setdefault(bucket, deque()).append(time.monotonic())
+
+
+class Counts(Protocol):
+    """Counters that expire: the join limiter's whole state. In memory now; in Redis when the broker is
+    Redis (issue 11: `MGET`, and `INCRBY` with `EXPIRE`), so that every process counts together. The
+    hour's HMAC key must then be shared by the processes too (and still never be written to disk)."""
+
+    async def get(self, keys: list[str]) -> list[int]:
+        """The current value of each key; 0 for a key never added to, or expired."""
+        ...
+
+    async def add(self, key: str, amount: int, *, ttl_seconds: float) -> int:
+        """Add to a key (made at 0 with this time to live if absent) and return its new value."""
+        ...
+
+
+class MemoryCounts:
+    """Counts in this process's memory, dropped when they expire."""
+
+    def __init__(self, clock: Clock = time.time) -> None:
+        self._clock = clock
+        self._counts: dict[str, tuple[int, float]] = {}
+        self._next_sweep = 0.0
+
+    async def get(self, keys: list[str]) -> list[int]:
+        now = self._clock()
+        values = []
+        for key in keys:
+            found = self._counts.get(key)
+            values.append(found[0] if found is not None and found[1] > now else 0)
+        return values
+
+    async def add(self, key: str, amount: int, *, ttl_seconds: float) -> int:
+        now = self._clock()
+        if now >= self._next_sweep:
+            # Once a minute: expired counts (an hour that ended) leave memory.
+            self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
+            self._next_sweep = now + 60
+        found = self._counts.get(key)
+        count, expires = found if found is not None and found[1] > now else (0, now + ttl_seconds)
+        self._counts[key] = (count + amount, expires)
+        return count + amount
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+
+@dataclass(frozen=True, slots=True)
+class JoinBudget:
+    """Wrong join codes allowed in an hour (the numbers and their reasons are in app/config.py)."""
+
+    per_address: int
+    per_join: int
+    max_per_address: int
+    global_max: int
+
+
+class TooManyWrongCodes(Exception):
+    """This attempt is refused without looking at its code; try again after `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many wrong codes; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class JoinLimiter:
+    """Wrong join codes, limited per address and across all addresses, per hour.
+
+    - A right code is looked at and let in whenever its address is within budget, and always when
+      someone from the same address has joined that session this hour: a room behind one address is
+      never locked out of its own session, however many typos it makes.
+    - A wrong code counts once per address an hour: a room that misreads the screen, all typing the
+      same wrong code, spends one, and asking again for a code already found wrong tells nothing new.
+    - Each address may send `per_address` wrong codes an hour, plus `per_join` for each right join
+      from it, up to `max_per_address`: a room's budget grows with the room, a guesser's does not
+      grow past the cap.
+    - Past `global_max` wrong codes an hour from all addresses together, an address that has already
+      sent a wrong code this hour may send no other: many addresses guessing together get one guess
+      each an hour, while a phone's first try (right or wrong) is still looked at.
+    - An attempt over budget is refused before its code is looked at: a refusal that depended on the
+      code would tell a guesser which code is right. IPv6 addresses are counted by their /64, the
+      block one subscriber usually holds."""
+
+    def __init__(self, budget: JoinBudget, *, counts: Counts | None = None, clock: Clock = time.time) -> None:
+        self._budget = budget
+        self._clock = clock
+        self._counts: Counts = counts if counts is not None else MemoryCounts(clock)
+        self._window = -1
+        self._key = b""
+        # One lookup at a time per address: otherwise a guesser with a thousand requests in flight
+        # would have them all looked at before the first wrong one is counted.
+        self._locks: dict[str, _Turn] = {}
+
+    async def admit(self, address: str, code: str, lookup: Callable[[str], Awaitable[T | None]]) -> T | None:
+        """What `lookup` finds for the code (None for a wrong code, which is counted), or
+        TooManyWrongCodes when this address may not try this code now."""
+        window, subject = self._subject(address)
+        async with self._serialised(subject):
+            ttl = (window + 1) * WINDOW_SECONDS - self._clock()
+            this_code = self._mac(subject, code)
+            proven_key, known_wrong_key = f"{window}:p:{this_code}", f"{window}:x:{this_code}"
+            wrong_key, joins_key, global_key = f"{window}:w:{subject}", f"{window}:j:{subject}", f"{window}:g"
+            proven, known_wrong, wrong, joins, wrong_everywhere = await self._counts.get(
+                [proven_key, known_wrong_key, wrong_key, joins_key, global_key]
+            )
+            if not proven and not known_wrong:
+                budget = min(
+                    self._budget.max_per_address,
+                    self._budget.per_address + self._budget.per_join * joins,
+                )
+                if wrong >= budget or (wrong and wrong_everywhere >= self._budget.global_max):
+                    raise TooManyWrongCodes(max(1, math.ceil(ttl)))
+            found = await lookup(code)
+            if found is None:
+                if not known_wrong:
+                    await self._counts.add(known_wrong_key, 1, ttl_seconds=ttl)
+                    await self._counts.add(wrong_key, 1, ttl_seconds=ttl)
+                    await self._counts.add(global_key, 1, ttl_seconds=ttl)
+            else:
+                await self._counts.add(joins_key, 1, ttl_seconds=ttl)
+                if not proven:
+                    await self._counts.add(proven_key, 1, ttl_seconds=ttl)
+            return found
+
+    def _subject(self, address: str) -> tuple[int, str]:
+        """The hour, and the address as counted: an HMAC under this hour's key, of the address (or of
+        its /64 for IPv6)."""
+        window = int(self._clock() // WINDOW_SECONDS)
+        if window != self._window:
+            self._window, self._key = window, secrets.token_bytes(32)
+        try:
+            parsed = ipaddress.ip_address(address)
+        except ValueError:
+            counted = address
+        else:
+            is_v6 = isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is None
+            counted = str(ipaddress.ip_network(f"{parsed}/64", strict=False)) if is_v6 else address
+        return window, self._mac(counted)
+
+    def _mac(self, *parts: str) -> str:
+        # 128 bits of the HMAC: enough to tell addresses apart, half the memory of a full digest.
+        return hmac.new(self._key, "\0".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
+
+    @asynccontextmanager
+    async def _serialised(self, subject: str) -> AsyncIterator[None]:
+        turn = self._locks.get(subject)
+        if turn is None:
+            turn = self._locks[subject] = _Turn()
+        turn.users += 1
+        try:
+            async with turn.lock:
+                yield
+        finally:
+            turn.users -= 1
+            if turn.users == 0:
+                # Nobody else holds or waits: the dict keeps only addresses with a join in flight.
+                del self._locks[subject]
+
+
+class _Turn:
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0

@@ -31,6 +31,11 @@ from app.sessions.models import LiveSession
 
 log = logging.getLogger(__name__)
 
+# A question whose result cannot be computed (the database is failing) is tried again after one tick,
+# then after twice as long each time, up to 10 s: a broken database costs a log line a retry, not a
+# traceback and a query every 100 ms; once it recovers, screens catch up within 10 s.
+RETRY_MAX_SECONDS = 10.0
+
 
 @dataclass(frozen=True, slots=True)
 class Stored:
@@ -207,6 +212,12 @@ async def _step(database: Database, question_id: str) -> Step | None:
     return Step(question, shown_after, changed=shown_after != before)
 
 
+@dataclass(slots=True)
+class _Retry:
+    failures: int
+    at: float  # time.monotonic() of the next try
+
+
 def dirty_message(question_id: str, *, force: bool = False) -> dict[str, Any]:
     """The RESULTS_DIRTY payload: recompute this question; with force, publish even if unchanged."""
     return {"question_id": question_id, "force": force}
@@ -222,6 +233,7 @@ class ResultsTicker:
         self._tick = tick_seconds
         self._task: asyncio.Task[None] | None = None
         self._dirty: dict[str, bool] = {}
+        self._retries: dict[str, _Retry] = {}
 
     async def start(self) -> None:
         ready = asyncio.Event()
@@ -261,13 +273,39 @@ class ResultsTicker:
         started = time.monotonic()
         dirty, self._dirty = self._dirty, {}
         for question_id, force in dirty.items():
+            retry = self._retries.get(question_id)
+            if retry is not None and retry.at > started:
+                self._dirty[question_id] = self._dirty.get(question_id, False) or force
+                continue
             try:
                 await self._publish(question_id, force)
-            except Exception:
-                log.exception("results for a question could not be computed")
-                self._dirty.setdefault(question_id, force)
+            except Exception as error:
+                self._failed(question_id, force, error)
+            else:
+                if self._retries.pop(question_id, None) is not None:
+                    log.info("results for a question are computed again")
         await asyncio.sleep(max(0.0, self._tick - (time.monotonic() - started)))
         return True
+
+    def _failed(self, question_id: str, force: bool, error: Exception) -> None:
+        """Try the question again later, backing off; the traceback once, then a line a retry."""
+        retry = self._retries.get(question_id)
+        failures = retry.failures + 1 if retry is not None else 1
+        delay = min(RETRY_MAX_SECONDS, self._tick * 2 ** (failures - 1))
+        self._retries[question_id] = _Retry(failures, time.monotonic() + delay)
+        self._dirty[question_id] = self._dirty.get(question_id, False) or force
+        if failures == 1:
+            log.exception("results for a question could not be computed; trying again in %.1f s", delay)
+        else:
+            # The first line only: the SQL and its context were in the traceback already.
+            first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+            log.warning(
+                "results for a question still cannot be computed (%d failures in a row: %s); "
+                "trying again in %.1f s",
+                failures,
+                first_line,
+                delay,
+            )
 
     async def _mark_open_questions(self) -> None:
         async with self._database.read_session() as db:

@@ -1,4 +1,8 @@
-"""Request, response and message payload models of questions, answers, entries and results."""
+"""Request, response and message payload models of questions, answers, entries and results.
+
+Questions are a union discriminated by `kind`: a new kind adds one member to QuestionCreate and one to
+QuestionPublic, each a subclass of the shared base. The request models refuse only what their JSON
+Schema says (app/fields.py), apart from the rules the routes' descriptions name."""
 
 from __future__ import annotations
 
@@ -6,13 +10,62 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
-Prompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-OptionLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-StatementText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-AnchorLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+from app.fields import STRIP, WHOLE, not_blank
+from app.sessions.schemas import SessionPublic
+
+Prompt = Annotated[str, not_blank(500), STRIP, Field(description="1 to 500 characters, not only spaces.")]
+OptionLabel = Annotated[str, not_blank(200), STRIP]
+StatementText = Annotated[str, not_blank(300), STRIP]
+AnchorLabel = Annotated[str, not_blank(60), STRIP]
 # 40: a word or a short phrase; the entries' own limit (the normalised form is checked again).
-HiddenWord = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+HiddenWord = Annotated[str, not_blank(40), STRIP]
 StrictBool = Annotated[bool, Field(strict=True)]
+
+# Lists of labels that must differ. The schema can say "no two the same" (uniqueItems); that they must
+# also differ ignoring case and surrounding spaces, it cannot: the route's description says so.
+_UNIQUE = {"uniqueItems": True}
+# 2 to 30 options: fewer is not a choice, more does not fit a phone or a projector.
+ChoiceOptions = Annotated[
+    list[OptionLabel],
+    Field(
+        min_length=2,
+        max_length=30,
+        json_schema_extra=_UNIQUE,
+        description="2 to 30 labels of 1 to 200 characters, in the order shown; no two may be the same "
+        "ignoring case and surrounding spaces.",
+    ),
+]
+# 10: more than that cannot be ordered by dragging on a phone, nor read on a projector.
+RankingOptions = Annotated[
+    list[OptionLabel],
+    Field(
+        min_length=2,
+        max_length=10,
+        json_schema_extra=_UNIQUE,
+        description="2 to 10 labels of 1 to 200 characters; no two may be the same ignoring case and "
+        "surrounding spaces. An answer must order every one.",
+    ),
+]
+# 20 statements: a long Likert battery still fits one phone screen scrolled, and one projector.
+Statements = Annotated[
+    list[StatementText],
+    Field(
+        min_length=1,
+        max_length=20,
+        json_schema_extra=_UNIQUE,
+        description="1 to 20 statements of 1 to 300 characters, each rated on its own; no two may be the "
+        "same ignoring case and surrounding spaces.",
+    ),
+]
+AnchorLabels = Annotated[
+    list[AnchorLabel],
+    Field(
+        min_length=2,
+        max_length=7,
+        description="Anchor labels of 1 to 60 characters: 2 (the two ends) or exactly `points` (every "
+        "point, lowest first).",
+    ),
+]
 
 
 def distinct_ignoring_case(labels: list[str], what: str) -> list[str]:
@@ -30,17 +83,25 @@ class _Strict(BaseModel):
 
 class _QuestionCreateBase(_Strict):
     prompt: Prompt
-    # Participants may send `comment` messages about the question.
-    comments: StrictBool = False
-    # The question's free text (entries, comments) waits in the console until approved.
-    moderated: StrictBool = False
+    comments: Annotated[
+        bool, Field(strict=True, description="Whether participants may send comments about the question.")
+    ] = False
+    moderated: Annotated[
+        bool,
+        Field(
+            strict=True,
+            description="Whether the question's free text (open entries, Q&A questions, comments) waits "
+            "in the console until the facilitator approves it.",
+        ),
+    ] = False
 
 
 class ChoiceQuestionCreate(_QuestionCreateBase):
     kind: Literal["choice"]
-    # 2 to 30 options: fewer is not a choice, more does not fit a phone or a projector.
-    options: Annotated[list[OptionLabel], Field(min_length=2, max_length=30)]
-    multiple: StrictBool = False
+    options: ChoiceOptions
+    multiple: Annotated[bool, Field(strict=True, description="Whether a participant may choose several.")] = (
+        False
+    )
 
     @field_validator("options")
     @classmethod
@@ -50,11 +111,9 @@ class ChoiceQuestionCreate(_QuestionCreateBase):
 
 class ScaleQuestionCreate(_QuestionCreateBase):
     kind: Literal["scale"]
-    # 20 statements: a long Likert battery still fits one phone screen scrolled, and one projector.
-    statements: Annotated[list[StatementText], Field(min_length=1, max_length=20)]
-    points: Literal[5, 7] = 5
-    # Two labels (the ends) or one per point.
-    labels: Annotated[list[AnchorLabel], Field(min_length=2, max_length=7)] | None = None
+    statements: Statements
+    points: Literal[5, 7] = Field(default=5, description="Ratings run from 1 to `points`.")
+    labels: AnchorLabels | None = None
 
     @field_validator("statements")
     @classmethod
@@ -72,7 +131,11 @@ class ScaleQuestionCreate(_QuestionCreateBase):
 
 class WordcloudQuestionCreate(_QuestionCreateBase):
     kind: Literal["wordcloud"]
-    max_entries: Annotated[int, Field(ge=1, le=10, strict=True)] = 3
+    max_entries: Annotated[
+        int,
+        Field(strict=True, ge=1, le=10, description="How many words one participant may send, 1 to 10."),
+        WHOLE,
+    ] = 3
 
 
 class OpenQuestionCreate(_QuestionCreateBase):
@@ -81,8 +144,7 @@ class OpenQuestionCreate(_QuestionCreateBase):
 
 class RankingQuestionCreate(_QuestionCreateBase):
     kind: Literal["ranking"]
-    # 10: more than that cannot be ordered by dragging on a phone, nor read on a projector.
-    options: Annotated[list[OptionLabel], Field(min_length=2, max_length=10)]
+    options: RankingOptions
 
     @field_validator("options")
     @classmethod
@@ -109,14 +171,34 @@ QuestionCreate = Annotated[
 class QuestionUpdate(_Strict):
     open: StrictBool | None = None
     results_visible: StrictBool | None = None
-    # Whether the presenter shows the question's comments under its result.
-    show_comments: StrictBool | None = None
-    # Word clouds: the words taken out of the result; the list replaces the last one.
-    hidden_words: Annotated[list[HiddenWord], Field(max_length=200)] | None = None
+    show_comments: (
+        Annotated[
+            bool,
+            Field(
+                strict=True,
+                description="Whether the presenter shows the question's comments under its result "
+                '(a question with `"comments": true` only).',
+            ),
+        ]
+        | None
+    ) = None
+    hidden_words: (
+        Annotated[
+            list[HiddenWord],
+            Field(
+                max_length=200,
+                description="Word clouds only: the words taken out of the result (each matched after the "
+                "same normalisation as entries); the list replaces the last one.",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class CurrentUpdate(_Strict):
-    question_id: str | None
+    question_id: Annotated[str, Field(max_length=64)] | None = Field(
+        description="A question of this session, or null for none."
+    )
 
 
 QuestionId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -143,24 +225,39 @@ class CommentIn(_Strict):
     text: Annotated[str, Field(strict=True)]
 
 
+class CommentPublic(BaseModel):
+    id: str
+    text: str
+
+
 class CommentsPublic(BaseModel):
     """The approved comments on a question, once k participants have commented."""
 
-    n: int
-    hidden: bool
-    entries: list[dict[str, Any]]
+    n: int = Field(description="Participants who have commented.")
+    hidden: bool = Field(description="True while `n` is below k; then `entries` is empty.")
+    entries: list[CommentPublic] = Field(description="Approved comments, newest first.")
 
 
 class ResultsPublic(BaseModel):
     """The results object, the same in the API and on sockets."""
 
     question_id: str
-    n: int
-    hidden: bool
-    summary: dict[str, Any] | None
+    n: int = Field(
+        description="Participants whose answer is counted (not those who preferred not to answer); for "
+        "`open`, participants with an entry; for `qa`, participants with a question or a vote."
+    )
+    hidden: bool = Field(description="True while fewer than k answers count; then `summary` is null.")
+    summary: dict[str, Any] | None = Field(
+        description="The result, by kind (docs/protocol.md, Summaries by kind). Every kind's summary has "
+        "`declined`, the participants who preferred not to answer. For `choice`: "
+        '`{"counts": {"<option id>": int, ...}, "declined": int}`, every option listed in order, zeros '
+        "included."
+    )
     # Only for a question that takes comments: left unset otherwise, and out of the JSON (dump with
     # exclude_unset, as `data()` does).
-    comments: CommentsPublic | None = None
+    comments: CommentsPublic | None = Field(
+        default=None, description="Only on a question that takes comments."
+    )
 
     def data(self) -> dict[str, Any]:
         """The JSON form for sockets: `comments` only on questions that take comments."""
@@ -176,19 +273,104 @@ class EntryPublic(BaseModel):
     id: str
     text: str
     status: EntryStatus
-    comment: bool
-    flagged: bool
+    comment: bool = Field(description="A comment on the question, rather than an entry of its own.")
+    flagged: bool = Field(description="The abuse word list matched it; it waits for approval.")
     # Q&A questions only (not comments): the count the shown result holds, or null.
-    votes: int | None = None
+    votes: int | None = Field(
+        default=None,
+        description="Q&A questions only: the votes the shown result holds, or null while it is hidden.",
+    )
     highlighted: bool | None = None
     answered: bool | None = None
 
 
 class EntriesPublic(BaseModel):
-    entries: list[EntryPublic]
+    entries: list[EntryPublic] = Field(description="Every entry, in every status, newest first.")
 
 
 class EntryUpdate(_Strict):
     status: Literal["approved", "hidden", "archived"] | None = None
-    highlighted: StrictBool | None = None
-    answered: StrictBool | None = None
+    highlighted: (
+        Annotated[
+            bool,
+            Field(strict=True, description="Q&A only: highlight this question (it must be approved)."),
+        ]
+        | None
+    ) = None
+    answered: Annotated[bool, Field(strict=True, description="Q&A only: mark it answered.")] | None = None
+
+
+class QuestionPublicBase(BaseModel):
+    """What every question shows, whatever its kind."""
+
+    id: str
+    kind: str
+    prompt: str
+    open: bool = Field(description="Taking answers: from when it is opened until it is closed.")
+    closed: bool = Field(description="Closed for good; its result is exact.")
+    results_visible: bool = Field(description="Whether phones receive its results.")
+    comments: bool = Field(description="Whether participants may comment on it.")
+    show_comments: bool = Field(description="Whether the presenter shows its comments under its result.")
+    moderated: bool = Field(description="Whether its free text waits for the facilitator's approval.")
+
+
+class OptionPublic(BaseModel):
+    id: str
+    label: str
+
+
+class StatementPublic(BaseModel):
+    id: str
+    text: str
+
+
+class ChoiceQuestionPublic(QuestionPublicBase):
+    kind: Literal["choice"]
+    options: list[OptionPublic] = Field(description="In the order given.")
+    multiple: bool
+
+
+class ScaleQuestionPublic(QuestionPublicBase):
+    kind: Literal["scale"]
+    statements: list[StatementPublic] = Field(description="In the order given.")
+    points: int
+    labels: list[str] | None = Field(description="2 (the ends) or one per point, or null.")
+
+
+class WordcloudQuestionPublic(QuestionPublicBase):
+    kind: Literal["wordcloud"]
+    max_entries: int
+    hidden_words: list[str] = Field(
+        description="The words taken out of the result (the facilitator's views only; phones never get them)."
+    )
+
+
+class OpenQuestionPublic(QuestionPublicBase):
+    kind: Literal["open"]
+
+
+class RankingQuestionPublic(QuestionPublicBase):
+    kind: Literal["ranking"]
+    options: list[OptionPublic] = Field(description="In the order given.")
+
+
+class QaQuestionPublic(QuestionPublicBase):
+    kind: Literal["qa"]
+
+
+# One member per kind, as QuestionCreate.
+QuestionPublic = Annotated[
+    ChoiceQuestionPublic
+    | ScaleQuestionPublic
+    | WordcloudQuestionPublic
+    | OpenQuestionPublic
+    | RankingQuestionPublic
+    | QaQuestionPublic,
+    Field(discriminator="kind"),
+]
+
+
+class SessionDetailPublic(SessionPublic):
+    """A session with its questions: what the session routes return."""
+
+    questions: list[QuestionPublic] = Field(description="In the order they were added.")

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPBearer
 
 from app.auth.deps import CurrentFacilitator, bearer_token
 from app.db import Db
@@ -31,7 +32,19 @@ async def _owned_session(session_id: str, db: Db, facilitator: CurrentFacilitato
 OwnedSession = Annotated[LiveSession, Depends(_owned_session)]
 
 
-async def _current_participant(session_id: str, request: Request, db: Db) -> Participant:
+# As the OpenAPI describes it; the browser pages send the participant cookie instead (its name holds the
+# session id, which OpenAPI's cookie scheme cannot say).
+_participant_token = HTTPBearer(
+    scheme_name="ParticipantToken",
+    description="A participant token of the session in the path, from `POST /api/join`. Browsers send "
+    "the participant cookie `ts_p_<session_id>` instead.",
+    auto_error=False,
+)
+
+
+async def _current_participant(
+    session_id: str, request: Request, db: Db, _: Annotated[object, Depends(_participant_token)]
+) -> Participant:
     token = participant_token(request.headers.get("authorization"), request.cookies, session_id)
     participant = (
         await service.participant_by_token(db, session_id=session_id, token=token)

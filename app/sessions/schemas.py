@@ -1,17 +1,40 @@
-"""Request and response models of sessions and participants."""
+"""Request and response models of sessions and participants.
+
+The request models refuse only what their JSON Schema says (app/fields.py); rules that depend on the
+session's state (a closed session, a k that answers forbid lowering) are 409s, named in the routes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+from app.fields import STRIP, WHOLE, not_blank
+
+Title = Annotated[str, not_blank(200), STRIP, Field(description="1 to 200 characters, not only spaces.")]
 # 20,000 characters: a long information sheet, far short of a page that could tie up a phone.
-ConsentText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
+ConsentText = Annotated[
+    str,
+    Field(
+        max_length=20_000,
+        description="The information sheet participants agree to before answering; empty or only spaces "
+        "means none. Up to 20,000 characters.",
+    ),
+    STRIP,
+]
 # k never below 3 (ETHICS 8); 1,000 is past any sensible k and keeps the number sane.
-MinGroup = Annotated[int, Field(ge=3, le=1000, strict=True)]
+MinGroup = Annotated[
+    int,
+    Field(
+        strict=True,
+        ge=3,
+        le=1000,
+        description="k: the fewest answers any shown result may be made of. A whole number from 3 to "
+        "1,000 (13.0 is read as 13).",
+    ),
+    WHOLE,
+]
 
 
 class _Strict(BaseModel):
@@ -26,7 +49,11 @@ Language = Literal["cy", "de", "en", "es", "fr", "it", "nl", "pt"]
 class SessionSettingsIn(_Strict):
     min_group: MinGroup = 5
     consent_text: ConsentText | None = None
-    language: Language = "en"
+    language: Language = Field(
+        default="en",
+        description="The language word-cloud entries are read in (lemmas, stopwords); it cannot change "
+        "once the session has an answer.",
+    )
 
 
 class SessionSettingsUpdate(_Strict):
@@ -43,16 +70,30 @@ class SessionCreate(_Strict):
 class SessionUpdate(_Strict):
     title: Title | None = None
     settings: SessionSettingsUpdate | None = None
-    closed: Literal[True] | None = None
+    closed: Literal[True] | None = Field(default=None, description="true closes the session for good.")
 
 
 class SessionSettingsPublic(BaseModel):
-    min_group: int
-    consent_text: str | None
-    language: str
+    min_group: int = Field(description="k, the fewest answers any shown result may be made of.")
+    consent_text: str | None = Field(description="The information sheet, or null for none.")
+    language: str = Field(description="The language word-cloud entries are read in.")
 
 
-class SessionSummary(BaseModel):
+class SessionPublic(BaseModel):
+    """A session as the API shows it (its questions are added by the polls domain)."""
+
+    id: str
+    title: str
+    code: str = Field(description="8 digits; valid until the session closes.")
+    join_url: str
+    presenter_url: str
+    settings: SessionSettingsPublic
+    closed: bool
+    created_at: datetime
+    current_question_id: str | None
+
+
+class SessionSummaryPublic(BaseModel):
     id: str
     title: str
     code: str
@@ -60,14 +101,28 @@ class SessionSummary(BaseModel):
     created_at: datetime
 
 
+class CurrentPublic(BaseModel):
+    current_question_id: str | None
+
+
 class JoinRequest(_Strict):
-    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    code: Annotated[
+        str,
+        not_blank(20),
+        STRIP,
+        Field(description="The session's 8-digit code; spaces around it are ignored. Only digits can match."),
+    ]
 
 
 class ConsentPublic(BaseModel):
-    required: bool
-    text: str
-    version: str | None
+    required: bool = Field(description="Whether the session has an information sheet to agree to.")
+    text: str = Field(description='The information sheet, or "" for none.')
+    version: str | None = Field(description="The SHA-256 of the sheet's text (hex), or null for none.")
+    agreed: bool = Field(
+        default=False,
+        description="Whether this participant has already agreed to this version (a browser that joined "
+        "before and sent its participant cookie).",
+    )
 
 
 class JoinSessionPublic(BaseModel):
@@ -76,15 +131,22 @@ class JoinSessionPublic(BaseModel):
 
 
 class JoinPublic(BaseModel):
-    participant_token: str
+    participant_token: str = Field(description="256 random bits; send as `Authorization: Bearer`.")
     session: JoinSessionPublic
     consent: ConsentPublic
+    continued: bool = Field(
+        default=False,
+        description="True when the browser sent this session's participant cookie and continues as that "
+        "participant (same token) instead of becoming a new one.",
+    )
 
 
 class ConsentRequest(_Strict):
-    version: Annotated[str, StringConstraints(max_length=64)] | None
+    version: Annotated[str, Field(max_length=64)] | None = Field(
+        description="The `consent.version` the participant was shown."
+    )
     agree: Annotated[bool, Field(strict=True)]
 
 
-class ConsentResult(BaseModel):
+class ConsentResultPublic(BaseModel):
     agreed: bool

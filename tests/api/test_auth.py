@@ -47,13 +47,13 @@ class TestToken:
 
     async def test_repeated_failures_are_429_with_retry_after(self, api: Api, settings: Settings) -> None:
         email = await api.create_account()
-        for _ in range(settings.JOIN_FAILURES_ALLOWED):
+        for _ in range(settings.LOGIN_FAILURES_ALLOWED):
             r = await api.client.post("/api/auth/token", data={"username": email, "password": "wrong!!!"})
             assert r.status_code == 401
         # The right password too: the limit is on the address, not on the guess.
         r = await api.client.post("/api/auth/token", data={"username": email, "password": PASSWORD})
         assert_error(r, 429, "too_many_attempts")
-        assert 1 <= int(r.headers["Retry-After"]) <= settings.JOIN_FAILURE_WINDOW_SECONDS
+        assert 1 <= int(r.headers["Retry-After"]) <= settings.LOGIN_FAILURE_WINDOW_SECONDS
 
     async def test_forged_token_is_401(self, api: Api) -> None:
         auth = await api.quick_facilitator()

@@ -20,7 +20,7 @@ class TestJoin:
         r = await api.client.post("/api/join", json={"code": session["code"]})
         assert r.status_code == 200
         body = r.json()
-        assert set(body) == {"participant_token", "session", "consent"}
+        assert set(body) == {"participant_token", "session", "consent", "continued"}
         assert body["session"] == {"id": session["id"], "title": "Workshop"}
         # At least 128 random bits (ETHICS 1): 32 bytes in URL-safe base64 is 43 characters.
         assert len(body["participant_token"]) >= 43
@@ -44,23 +44,26 @@ class TestJoin:
         r = await api.client.post("/api/join", json={})
         assert_error(r, 422, "invalid", fields={"code"})
 
-    async def test_repeated_failures_are_429_even_for_the_right_code(
-        self, api: Api, settings: Settings
-    ) -> None:
+    async def test_wrong_codes_past_the_budget_are_refused_unseen(self, api: Api, settings: Settings) -> None:
         session = await api.create_session(await api.quick_facilitator())
-        for _ in range(settings.JOIN_FAILURES_ALLOWED):
-            r = await api.client.post("/api/join", json={"code": "not-a-code"})
-            assert r.status_code == 404
+        right = int(session["code"])
+        for i in range(1, settings.JOIN_WRONG_CODES_PER_HOUR + 1):
+            r = await api.client.post("/api/join", json={"code": f"{(right + i) % 10**8:08d}"})
+            assert_error(r, 404, "unknown_code")
+        r = await api.client.post("/api/join", json={"code": f"{(right - 1) % 10**8:08d}"})
+        assert_error(r, 429, "too_many_attempts")
+        assert 1 <= int(r.headers["Retry-After"]) <= 3600
+        # Refused before the code is looked at: from an address that joined nothing this hour, a right
+        # code gets the same 429, so a guesser cannot tell a right code by its reply.
         r = await api.client.post("/api/join", json={"code": session["code"]})
         assert_error(r, 429, "too_many_attempts")
-        assert 1 <= int(r.headers["Retry-After"]) <= settings.JOIN_FAILURE_WINDOW_SECONDS
 
-    async def test_failures_below_the_limit_do_not_block(self, api: Api, settings: Settings) -> None:
+    async def test_the_same_wrong_code_again_is_counted_once(self, api: Api, settings: Settings) -> None:
         session = await api.create_session(await api.quick_facilitator())
-        for _ in range(settings.JOIN_FAILURES_ALLOWED - 1):
-            await api.client.post("/api/join", json={"code": "not-a-code"})
-        r = await api.client.post("/api/join", json={"code": session["code"]})
-        assert r.status_code == 200
+        wrong = f"{(int(session['code']) + 1) % 10**8:08d}"
+        for _ in range(settings.JOIN_WRONG_CODES_PER_HOUR * 3):
+            assert_error(await api.client.post("/api/join", json={"code": wrong}), 404, "unknown_code")
+        assert (await api.client.post("/api/join", json={"code": session["code"]})).status_code == 200
 
     async def test_sets_an_httponly_participant_cookie(self, api: Api) -> None:
         session = await api.create_session(await api.quick_facilitator())
@@ -90,6 +93,82 @@ class TestJoin:
         assert_error(r, 401, "not_authenticated")
 
 
+class TestJoinAgainFromTheSameBrowser:
+    """CONTRACT, POST /api/join: a browser that already sends that session's participant cookie
+    continues as that participant (same token) rather than becoming a second one."""
+
+    async def _participants(self, api: Api, session_id: str) -> int:
+        async with api.app.state.database.read_session() as db:
+            count = await db.scalar(
+                select(func.count()).select_from(Participant).where(Participant.session_id == session_id)
+            )
+        return int(count or 0)
+
+    async def test_the_cookie_continues_as_the_same_participant(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        first = await api.client.post("/api/join", json={"code": session["code"]})
+        # The same client sends the cookie back, as the browser does after Back and Join.
+        again = await api.client.post("/api/join", json={"code": session["code"]})
+        assert again.status_code == 200
+        assert again.json()["participant_token"] == first.json()["participant_token"]
+        assert again.json()["continued"] is True
+        assert first.json()["continued"] is False
+        assert await self._participants(api, session["id"]) == 1
+        assert again.cookies[f"ts_p_{session['id']}"] == first.json()["participant_token"]
+
+    async def test_the_reply_says_consent_was_already_given(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator(), consent_text=SHEET)
+        first = (await api.client.post("/api/join", json={"code": session["code"]})).json()
+        assert first["consent"]["agreed"] is False
+        assert (await api.consent(session, first)).status_code == 200
+        again = (await api.client.post("/api/join", json={"code": session["code"]})).json()
+        assert again["participant_token"] == first["participant_token"]
+        assert again["consent"]["agreed"] is True
+        assert await self._participants(api, session["id"]) == 1
+
+    async def test_a_changed_sheet_must_be_agreed_again(self, api: Api) -> None:
+        auth = await api.quick_facilitator()
+        session = await api.create_session(auth, consent_text=SHEET)
+        first = (await api.client.post("/api/join", json={"code": session["code"]})).json()
+        assert (await api.consent(session, first)).status_code == 200
+        r = await api.client.patch(
+            f"/api/sessions/{session['id']}", json={"settings": {"consent_text": "New sheet"}}, headers=auth
+        )
+        assert r.status_code == 200, r.text
+        again = (await api.client.post("/api/join", json={"code": session["code"]})).json()
+        assert again["participant_token"] == first["participant_token"]
+        assert again["consent"]["agreed"] is False
+        assert again["consent"]["text"] == "New sheet"
+
+    async def test_a_declined_participant_joins_afresh(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator(), consent_text=SHEET)
+        first = (await api.client.post("/api/join", json={"code": session["code"]})).json()
+        await api.consent(session, first, agree=False)
+        # Even a browser that kept the old cookie gets a new participant: the old one is gone.
+        api.client.cookies.set(f"ts_p_{session['id']}", first["participant_token"])
+        again = (await api.client.post("/api/join", json={"code": session["code"]})).json()
+        assert again["participant_token"] != first["participant_token"]
+        assert again["continued"] is False
+        assert await self._participants(api, session["id"]) == 1
+
+    async def test_another_sessions_cookie_does_not_carry_over(self, api: Api) -> None:
+        auth = await api.quick_facilitator()
+        one, two = await api.create_session(auth), await api.create_session(auth)
+        first = (await api.client.post("/api/join", json={"code": one["code"]})).json()
+        # A token of one session sent under another session's cookie name is worth nothing there.
+        api.client.cookies.set(f"ts_p_{two['id']}", first["participant_token"])
+        other = (await api.client.post("/api/join", json={"code": two["code"]})).json()
+        assert other["participant_token"] != first["participant_token"]
+        assert other["continued"] is False
+
+    async def test_a_browser_without_the_cookie_is_a_new_participant(self, api: Api) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        first = await api.join(session)
+        second = await api.join(session)
+        assert first["participant_token"] != second["participant_token"]
+        assert await self._participants(api, session["id"]) == 2
+
+
 class TestStoredToken:
     async def test_only_the_sha256_of_the_token_is_stored(self, api: Api) -> None:
         session = await api.create_session(await api.quick_facilitator())
@@ -114,7 +193,7 @@ class TestConsent:
     async def test_session_without_a_sheet_needs_no_consent(self, api: Api) -> None:
         session = await api.create_session(await api.quick_facilitator())
         joined = await api.join(session)
-        assert joined["consent"] == {"required": False, "text": "", "version": None}
+        assert joined["consent"] == {"required": False, "text": "", "version": None, "agreed": False}
 
     async def test_consent_without_a_sheet_is_409(self, api: Api) -> None:
         session = await api.create_session(await api.quick_facilitator())
@@ -128,6 +207,7 @@ class TestConsent:
             "required": True,
             "text": SHEET,
             "version": hashlib.sha256(SHEET.encode()).hexdigest(),
+            "agreed": False,
         }
 
     async def test_agree(self, api: Api) -> None:

@@ -5,8 +5,10 @@ chart, the count and the phones connected; revealed results reach the phones; cl
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 
@@ -119,3 +121,114 @@ async def test_a_live_poll_from_login_to_close(browser: Browser, server_process:
 
     assert errors == []
     await facilitator.close()
+
+
+async def _facilitator_api(server: ServerProcess) -> tuple[httpx.AsyncClient, dict[str, str]]:
+    http = httpx.AsyncClient(base_url=server.http)
+    r = await http.post("/api/auth/token", data={"username": "facilitator@example.org", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return http, {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def _participants(server: ServerProcess, session_id: str) -> int:
+    with sqlite3.connect(server.db_path) as db:
+        (count,) = db.execute(
+            "SELECT count(*) FROM participant WHERE session_id = ?", (session_id,)
+        ).fetchone()
+    return int(count)
+
+
+async def test_back_and_join_again_is_the_same_participant(
+    browser: Browser, server_process: ServerProcess
+) -> None:
+    """Issue 6, item 4: join, agree, answer; Back; Join again (the code still filled in): the same
+    participant, straight to the question, without the sheet again."""
+    server = server_process
+    errors: list[str] = []
+    http, auth = await _facilitator_api(server)
+    try:
+        r = await http.post(
+            "/api/sessions",
+            json={"title": "Back button", "settings": {"consent_text": "Sheet text."}},
+            headers=auth,
+        )
+        session = r.json()
+        question = (
+            await http.post(
+                f"/api/sessions/{session['id']}/questions",
+                json={"kind": "choice", "prompt": "Tea or coffee?", "options": ["Tea", "Coffee"]},
+                headers=auth,
+            )
+        ).json()
+        base = f"/api/sessions/{session['id']}"
+        await http.put(f"{base}/current", json={"question_id": question["id"]}, headers=auth)
+        await http.patch(f"{base}/questions/{question['id']}", json={"open": True}, headers=auth)
+    finally:
+        await http.aclose()
+
+    phone_context = await browser.new_context(base_url=server.http, viewport={"width": 320, "height": 640})
+    phone = await phone_context.new_page()
+    _watch_errors(phone, errors)
+    await phone.goto("/")
+    await phone.fill("#code", session["code"])
+    await phone.click("button[type=submit]")
+    await expect(phone).to_have_url(re.compile(rf"/s/{session['id']}$"))
+    await phone.click("#consent-agree")
+    await phone.get_by_label("Coffee", exact=True).check()
+    await phone.click("#send")
+    await expect(phone.locator("#answer-status")).to_contain_text("received")
+
+    await phone.go_back()
+    await expect(phone).to_have_url(re.compile(r"/$"))
+    # A phone that keeps the page (back/forward cache) still shows the code; this Chromium reloads the
+    # page, and the field (autocomplete off) comes back empty: the person types the code again.
+    await phone.fill("#code", session["code"])
+    join_button = phone.locator("button[type=submit]")
+    await expect(join_button).to_be_enabled()
+    await join_button.click()
+    await expect(phone).to_have_url(re.compile(rf"/s/{session['id']}$"))
+    await expect(phone.locator("#prompt")).to_have_text("Tea or coffee?")
+    await expect(phone.locator("#consent")).to_be_hidden()
+    await expect(phone.get_by_label("Coffee", exact=True)).to_be_checked()
+    assert _participants(server, session["id"]) == 1
+
+    # The QR code scanned again (the join link joins at once): still one participant.
+    await phone.goto(session["join_url"])
+    await expect(phone).to_have_url(re.compile(rf"/s/{session['id']}$"))
+    await expect(phone.locator("#prompt")).to_have_text("Tea or coffee?")
+    await expect(phone.locator("#consent")).to_be_hidden()
+    assert _participants(server, session["id"]) == 1
+    assert errors == []
+    await phone_context.close()
+
+
+async def test_a_closed_session_without_questions_says_so(
+    browser: Browser, server_process: ServerProcess
+) -> None:
+    """Issue 6, item 7: a closed session has no form to add a question, so the console does not
+    point at one."""
+    server = server_process
+    errors: list[str] = []
+    context = await browser.new_context(base_url=server.http)
+    console = await context.new_page()
+    _watch_errors(console, errors)
+    console.on("dialog", lambda dialog: dialog.accept())
+    await console.goto("/console")
+    await console.fill("#username", "facilitator@example.org")
+    await console.fill("#password", PASSWORD)
+    await console.click("button[type=submit]")
+    await console.fill("#title", "Empty")
+    await console.click("#new-session button[type=submit]")
+    await expect(console).to_have_url(re.compile(r"/console/[0-9a-f]{32}$"))
+    empty = console.locator("#questions-empty")
+    await expect(empty).to_have_text("No questions yet. Add one below.")
+    await expect(console.locator("#add-card")).to_be_visible()
+
+    await console.click("#close-session")
+    await expect(console.locator("#closed-note")).to_be_visible()
+    await expect(empty).to_have_text("This session was closed without any questions.")
+    await expect(console.locator("#add-card")).to_be_hidden()
+    await console.reload()
+    await expect(empty).to_have_text("This session was closed without any questions.")
+    assert errors == []
+    await context.close()

@@ -147,6 +147,10 @@ function render() {
   ui.noCurrent.disabled = !session.current_question_id;
 
   const questions = session.questions || [];
+  // A closed session has no form to add one: say so instead of pointing at a form that is gone.
+  setText(ui.questionsEmpty, session.closed
+    ? 'This session was closed without any questions.'
+    : 'No questions yet. Add one below.');
   show(ui.questionsEmpty, questions.length === 0);
   ui.questions.replaceChildren(...questions.map(questionCard));
   moderation.setQuestions(questions, session.current_question_id);
@@ -536,4 +540,7 @@ function onStatus(state, detail) {
 }
 
 render();
+// The page's buttons start disabled (a click before this script ran would do nothing); ready now.
+ui.closeButton.disabled = false;
+ui.addForm.querySelector('button[type="submit"]').disabled = false;
 connect(`/ws/console/${encodeURIComponent(sid)}`, handlers, { onStatus });

@@ -20,11 +20,14 @@ function normalise(value) {
 
 function waitBeforeRetry(seconds) {
   if (!seconds) return;
+  // A few seconds at most, whatever Retry-After says: behind a venue's shared address the server
+  // refuses codes it has not seen joined from there, but the room's own code still works, so the
+  // person must be able to correct a typo at once.
   button.disabled = true;
   clearTimeout(retryTimer);
   retryTimer = setTimeout(() => {
     button.disabled = false;
-  }, Math.min(seconds, 600) * 1000);
+  }, Math.min(seconds, 3) * 1000);
 }
 
 async function join() {
@@ -72,6 +75,18 @@ async function join() {
     input.focus();
   }
 }
+
+// Back from the phone page may restore this page as it was left (the back/forward cache), with the
+// button still saying "Joining…": make it usable again. Joining again with the same code continues as
+// the same participant (the server knows this browser by its cookie for that session).
+window.addEventListener('pageshow', (event) => {
+  if (event.persisted) {
+    busy = false;
+    button.disabled = false;
+    button.textContent = 'Join';
+    say('');
+  }
+});
 
 form.addEventListener('submit', (event) => {
   event.preventDefault();

@@ -1,0 +1,263 @@
+"""The limit on wrong join codes (docs/operations.md, "Wrong join codes"): a room behind one address
+all gets in, typos and all; a guesser gets a bounded number of guesses an hour, and many addresses
+guessing together are slowed by a budget they share. Time is the limiter's injected clock."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from dataclasses import replace
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.auth.ratelimit import JoinLimiter, MemoryCounts
+from app.config import Settings
+from app.main import join_budget
+from tests.factories import Api
+
+VENUE = "203.0.113.7"  # a documentation address (RFC 5737): the venue's one public address
+PHONES = 500
+
+
+def _client(app: FastAPI, address: str) -> httpx.AsyncClient:
+    """A client whose requests come from `address`, as the server sees it (one phone, no cookie jar
+    shared with any other)."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+def _typo(code: str, rng: random.Random) -> str:
+    """The code with one digit changed, as a thumb slips."""
+    i = rng.randrange(len(code))
+    digit = str((int(code[i]) + rng.randrange(1, 10)) % 10)
+    return code[:i] + digit + code[i + 1 :]
+
+
+class TestCrowdedVenue:
+    async def test_500_phones_behind_one_address_all_get_in(self, api: Api, app: FastAPI) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        rng = random.Random(6)
+        # A realistic room: most type the code right; one in ten slips once, one in twenty twice.
+        typos = [2 if i % 20 == 0 else 1 if i % 10 == 5 else 0 for i in range(PHONES)]
+        statuses: Counter[int] = Counter()
+        joined: list[str] = []
+
+        async def phone(slips: int) -> None:
+            async with _client(app, VENUE) as http:
+                for _ in range(slips):
+                    r = await http.post("/api/join", json={"code": _typo(session["code"], rng)})
+                    statuses[r.status_code] += 1
+                # A person whose wrong code was refused reads the screen and types the code again.
+                for _ in range(3):
+                    r = await http.post("/api/join", json={"code": session["code"]})
+                    statuses[r.status_code] += 1
+                    if r.status_code == 200:
+                        joined.append(r.json()["participant_token"])
+                        return
+
+        await asyncio.gather(*(phone(slips) for slips in typos))
+        wrong = sum(typos)
+        print(f"\ncrowded venue: {PHONES} phones, {wrong} wrong codes; replies {dict(statuses)}")
+        assert len(joined) == PHONES
+        assert len(set(joined)) == PHONES
+        # Every right code was let in at the first try, and every wrong one was told it was wrong.
+        assert statuses == {200: PHONES, 404: wrong}
+
+    async def test_a_room_that_misreads_the_screen_gets_in(self, api: Api, app: FastAPI) -> None:
+        """Sixty phones read a 3 as an 8 before anyone types the code right: one wrong code, sent
+        sixty times, costs the address one wrong code, not sixty."""
+        session = await api.create_session(await api.quick_facilitator())
+        misread = _typo(session["code"], random.Random(3))
+        replies: Counter[int] = Counter()
+        async with _client(app, VENUE) as http:
+            for _ in range(60):
+                http.cookies.clear()
+                replies[(await http.post("/api/join", json={"code": misread})).status_code] += 1
+            for _ in range(60):
+                http.cookies.clear()
+                replies[(await http.post("/api/join", json={"code": session["code"]})).status_code] += 1
+        assert replies == {404: 60, 200: 60}
+
+    async def test_a_guesser_in_the_room_does_not_lock_it_out(
+        self, api: Api, app: FastAPI, settings: Settings
+    ) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        async with _client(app, VENUE) as first:
+            assert (await first.post("/api/join", json={"code": session["code"]})).status_code == 200
+        guesses = Counter[int]()
+        async with _client(app, VENUE) as guesser:
+            for code in _wrong_codes(session["code"], settings.JOIN_WRONG_CODES_MAX_PER_HOUR + 50):
+                guesses[(await guesser.post("/api/join", json={"code": code})).status_code] += 1
+        assert guesses[429] > 0, "the address never reached its budget: this test shows nothing"
+        # The room's own session still takes every phone from that address.
+        for _ in range(5):
+            async with _client(app, VENUE) as late_phone:
+                r = await late_phone.post("/api/join", json={"code": session["code"]})
+                assert r.status_code == 200, r.text
+
+
+class FakeClock:
+    """The limiter's clock, moved by the test instead of by sleeping."""
+
+    def __init__(self) -> None:
+        # A minute into an hour, far from any real time: the windows are clock hours.
+        self.now = 1_900_000_000 // 3600 * 3600 + 60.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _wrong_codes(right: str, count: int, seed: int = 1) -> list[str]:
+    rng = random.Random(seed)
+    codes: list[str] = []
+    while len(codes) < count:
+        code = f"{rng.randrange(10**8):08d}"
+        if code != right:
+            codes.append(code)
+    return codes
+
+
+@pytest.fixture
+def clock(app: FastAPI, settings: Settings) -> FakeClock:
+    """The app's join limiter, as configured, on a clock the test moves."""
+    fake = FakeClock()
+    app.state.join_limiter = JoinLimiter(join_budget(settings), clock=fake)
+    return fake
+
+
+class TestGuesser:
+    async def test_one_address_gets_its_hourly_budget_and_no_more(
+        self, api: Api, app: FastAPI, settings: Settings, clock: FakeClock
+    ) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        per_hour = settings.JOIN_WRONG_CODES_PER_HOUR
+        codes = iter(_wrong_codes(session["code"], 3 * 600))
+        looked_at = []
+        async with _client(app, "198.51.100.23") as guesser:
+            clock.now -= clock.now % 3600  # the top of the hour: the tries fill clock hours
+            for _hour in range(3):
+                start = clock.now
+                replies: Counter[int] = Counter()
+                # One guess every 6 s for an hour: 600 tries.
+                for i in range(600):
+                    clock.now = start + 6 * i
+                    r = await guesser.post("/api/join", json={"code": next(codes)})
+                    replies[r.status_code] += 1
+                    if r.status_code == 429:
+                        left_in_hour = 3600 - clock.now % 3600
+                        assert 1 <= int(r.headers["Retry-After"]) <= left_in_hour
+                        assert r.json()["error"]["code"] == "too_many_attempts"
+                assert set(replies) == {404, 429}
+                looked_at.append(replies[404])
+                clock.now = start + 3600
+        print(f"\nguesser, one address, 600 tries an hour: codes looked at per hour {looked_at}")
+        assert looked_at == [per_hour] * 3
+
+    async def test_right_joins_raise_the_budget_only_to_the_cap(
+        self, api: Api, app: FastAPI, settings: Settings, clock: FakeClock
+    ) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        address = "198.51.100.24"
+        joins = settings.JOIN_WRONG_CODES_MAX_PER_HOUR  # far more than the cap needs
+
+        async def join() -> int:
+            async with _client(app, address) as phone:
+                return (await phone.post("/api/join", json={"code": session["code"]})).status_code
+
+        assert set(await asyncio.gather(*(join() for _ in range(joins)))) == {200}
+        replies: Counter[int] = Counter()
+        async with _client(app, address) as guesser:
+            for code in _wrong_codes(session["code"], settings.JOIN_WRONG_CODES_MAX_PER_HOUR + 100):
+                replies[(await guesser.post("/api/join", json={"code": code})).status_code] += 1
+        print(f"\nguesser after {joins} right joins from its address: {dict(replies)}")
+        assert replies == {404: settings.JOIN_WRONG_CODES_MAX_PER_HOUR, 429: 100}
+
+    async def test_many_guesses_in_flight_at_once_are_counted_one_by_one(
+        self, api: Api, app: FastAPI, settings: Settings, clock: FakeClock
+    ) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+
+        async def guess(code: str) -> int:
+            async with _client(app, "198.51.100.25") as guesser:
+                return (await guesser.post("/api/join", json={"code": code})).status_code
+
+        replies = Counter(await asyncio.gather(*(guess(c) for c in _wrong_codes(session["code"], 200))))
+        assert replies == {
+            404: settings.JOIN_WRONG_CODES_PER_HOUR,
+            429: 200 - settings.JOIN_WRONG_CODES_PER_HOUR,
+        }
+
+    async def test_ipv6_addresses_of_one_block_count_together(
+        self, api: Api, app: FastAPI, settings: Settings, clock: FakeClock
+    ) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        replies: Counter[int] = Counter()
+        for i, code in enumerate(_wrong_codes(session["code"], 100)):
+            # A new address of the same /64 for every guess, as one subscriber can make at will.
+            async with _client(app, f"2001:db8:5:7::{i + 1:x}") as guesser:
+                replies[(await guesser.post("/api/join", json={"code": code})).status_code] += 1
+        assert replies == {
+            404: settings.JOIN_WRONG_CODES_PER_HOUR,
+            429: 100 - settings.JOIN_WRONG_CODES_PER_HOUR,
+        }
+
+
+class TestManyAddressesGuessing:
+    GLOBAL = 100
+
+    async def test_they_share_one_budget(self, api: Api, app: FastAPI, settings: Settings) -> None:
+        clock = FakeClock()
+        budget = replace(join_budget(settings), global_max=self.GLOBAL)
+        app.state.join_limiter = JoinLimiter(budget, clock=clock)
+        session = await api.create_session(await api.quick_facilitator())
+        addresses = [f"192.0.2.{i}" for i in range(1, 31)]
+        codes = iter(_wrong_codes(session["code"], 30 * 10 + 3))
+        looked_at = 0
+        for _round in range(10):
+            for address in addresses:
+                async with _client(app, address) as guesser:
+                    r = await guesser.post("/api/join", json={"code": next(codes)})
+                    assert r.status_code in (404, 429), r.text
+                    looked_at += r.status_code == 404
+        print(f"\n30 addresses x 10 guesses, global budget {self.GLOBAL}: {looked_at} codes looked at")
+        # Without the shared budget each address would have had all 10 looked at: 300.
+        assert looked_at == self.GLOBAL
+
+        # A phone's first try from a new address is still looked at, right or wrong...
+        async with _client(app, "192.0.2.100") as newcomer:
+            assert (await newcomer.post("/api/join", json={"code": next(codes)})).status_code == 404
+            assert (await newcomer.post("/api/join", json={"code": next(codes)})).status_code == 429
+        async with _client(app, "192.0.2.101") as phone:
+            assert (await phone.post("/api/join", json={"code": session["code"]})).status_code == 200
+        # ...and the next hour starts afresh.
+        clock.now += 3600
+        async with _client(app, addresses[0]) as guesser:
+            assert (await guesser.post("/api/join", json={"code": next(codes)})).status_code == 404
+
+
+class TestCounts:
+    async def test_counts_expire_and_leave_memory(self) -> None:
+        clock = FakeClock()
+        counts = MemoryCounts(clock)
+        assert await counts.add("a", 1, ttl_seconds=10) == 1
+        assert await counts.add("a", 2, ttl_seconds=10) == 3
+        assert await counts.get(["a", "b"]) == [3, 0]
+        clock.now += 10
+        assert await counts.get(["a"]) == [0]
+        clock.now += 60
+        await counts.add("b", 1, ttl_seconds=10)
+        assert len(counts) == 1
+
+    async def test_no_address_is_kept_in_the_limiter(self, api: Api, app: FastAPI) -> None:
+        """ETHICS 2: the limiter's memory holds HMACs, never the address itself."""
+        session = await api.create_session(await api.quick_facilitator())
+        async with _client(app, "198.51.100.99") as phone:
+            await phone.post("/api/join", json={"code": "00000000"})
+            await phone.post("/api/join", json={"code": session["code"]})
+        limiter = app.state.join_limiter
+        held = repr(vars(limiter)) + repr(vars(limiter._counts))
+        assert "198.51.100.99" not in held
+        assert len(limiter._counts) > 0
