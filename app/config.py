@@ -46,9 +46,14 @@ class Settings(BaseSettings):
     # and over earns no more): against 10^8 codes with 100 sessions open, one hit in ~3,300 hours.
     JOIN_WRONG_CODES_MAX_PER_HOUR: int = Field(default=300, ge=1)
     # 10,000 an hour from all addresses together, about three times the slips of 10,000 joins an hour;
-    # past it, an address that already sent a wrong code this hour has no other code looked at, so many
-    # addresses guessing together get one guess each an hour.
+    # past it, every address that already sent a wrong code this hour is slowed further (below).
     JOIN_WRONG_CODES_GLOBAL_PER_HOUR: int = Field(default=10_000, ge=1)
+    # Past its budget an address's attempts are never refused unseen (a right code always gets in):
+    # each waits its turn, one at a time per address, then is looked at. 20 s caps one address at 180
+    # lookups an hour past its budget; a room's first right code waits 20 s once, then rule 1 holds.
+    JOIN_OVER_BUDGET_DELAY_SECONDS: float = Field(default=20.0, ge=0)
+    # 120 s past the shared budget: 30 lookups an hour per guessing address during a wide attack.
+    JOIN_OVER_GLOBAL_BUDGET_DELAY_SECONDS: float = Field(default=120.0, ge=0)
     # Failed logins from one address before 429, and the window they are counted in.
     LOGIN_FAILURES_ALLOWED: int = 10
     LOGIN_FAILURE_WINDOW_SECONDS: int = 600

@@ -74,6 +74,8 @@ def join_budget(settings: Settings) -> JoinBudget:
         per_join=settings.JOIN_WRONG_CODES_PER_JOIN,
         max_per_address=settings.JOIN_WRONG_CODES_MAX_PER_HOUR,
         global_max=settings.JOIN_WRONG_CODES_GLOBAL_PER_HOUR,
+        over_budget_delay=settings.JOIN_OVER_BUDGET_DELAY_SECONDS,
+        over_global_delay=settings.JOIN_OVER_GLOBAL_BUDGET_DELAY_SECONDS,
     )
 
 

@@ -144,7 +144,13 @@ class ServerProcess:
 
 
 @pytest.fixture
-def server_process(tmp_path: Path) -> Iterator[ServerProcess]:
+def server_env() -> dict[str, str]:
+    """Extra THIRDSPACE_* settings for `server_process`; a test module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
+def server_process(tmp_path: Path, server_env: dict[str, str]) -> Iterator[ServerProcess]:
     """Migrate, add a facilitator (factories.PASSWORD), serve; stop at the end."""
     import subprocess
     import sys
@@ -159,6 +165,7 @@ def server_process(tmp_path: Path) -> Iterator[ServerProcess]:
         "THIRDSPACE_DATA_DIR": str(tmp_path),
         "THIRDSPACE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'thirdspace.db'}",
         "THIRDSPACE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        **server_env,
     }
     cli = [sys.executable, "-m", "app.cli"]
     subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)

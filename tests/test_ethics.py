@@ -1,6 +1,6 @@
 """Each ETHICS.md promise in scope has a test here (or names where it is tested) that fails if the
 promise is broken. 1: random tokens stored as hashes, one per session. 2: no address or user agent
-stored or logged; no tokens or message bodies logged. 4: consent before answers. 8 and 9: the k rule
+stored or logged; no tokens or message bodies logged. 4: consent before answers. 8, 9 and 10: the k rule
 (also tests/test_sockets.py::TestLiveResults and tests/polls)."""
 
 from __future__ import annotations
@@ -204,3 +204,33 @@ class TestSmallGroups:
         )
         assert r.status_code == 422
         assert "settings.min_group" in r.json()["error"]["fields"]
+
+    async def test_promise_08_k_applies_to_each_scale_statement(self, api: Api) -> None:
+        """ETHICS 8: k applies to each scale statement's total: a statement rated by fewer than k is null
+        even when the question's total reaches k."""
+        auth = await api.quick_facilitator()
+        session = await api.create_session(auth, min_group=3)
+        question = await api.open_question(
+            auth, session, kind="scale", prompt="How?", statements=["S1", "S2"]
+        )
+        s1, s2 = (s["id"] for s in question["statements"])
+        for i, ratings in enumerate([{s1: 4, s2: 5}, {s1: 2}, {s1: 5, s2: 1}]):
+            assert (await api.submit(await api.join(session), question, {"ratings": ratings}, f"r{i}")).ok
+        await api.patch_question(auth, session, question, open=False)
+        statements = (await api.results(auth, session, question))["summary"]["statements"]
+        assert statements[s1]["n"] == 3
+        assert statements[s2] is None
+
+    async def test_promise_10_a_word_needs_k_different_participants(self, api: Api) -> None:
+        """ETHICS 10: a word enters a word cloud only once k different participants have used it; one
+        person typing it twice, in two spellings, is one."""
+        auth = await api.quick_facilitator()
+        session = await api.create_session(auth, min_group=3)
+        question = await api.open_question(auth, session, kind="wordcloud", prompt="One word")
+        answers = [["Trust", "trust"], ["care", "Trust"], ["care", "hope"], ["care", "hope"]]
+        for i, words in enumerate(answers):
+            assert (await api.submit(await api.join(session), question, {"words": words}, f"w{i}")).ok
+        await api.patch_question(auth, session, question, open=False)
+        words_shown = (await api.results(auth, session, question))["summary"]["words"]
+        # trust: two people (k-1); hope: two; care: three.
+        assert words_shown == [{"text": "care", "count": 3}]

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import ServerProcess
 from tests.factories import PASSWORD
@@ -82,6 +83,16 @@ def _session(http: httpx.Client, auth: dict[str, str], **settings: object) -> di
     r = http.post("/api/sessions", json={"title": "Fuzzed", "settings": settings}, headers=auth)
     assert r.status_code == 201, r.text
     return dict(r.json())
+
+
+@pytest.fixture
+def server_env() -> dict[str, str]:
+    # The fuzzer sends hundreds of wrong join codes; past the address's budget each would wait 20 s
+    # before it is looked at (tests/api/test_join_limit.py tests the waits themselves).
+    return {
+        "THIRDSPACE_JOIN_OVER_BUDGET_DELAY_SECONDS": "0.01",
+        "THIRDSPACE_JOIN_OVER_GLOBAL_BUDGET_DELAY_SECONDS": "0.01",
+    }
 
 
 def test_schemathesis_finds_nothing(server_process: ServerProcess, tmp_path: Path) -> None:

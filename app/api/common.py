@@ -15,13 +15,13 @@ def client_address(connection: Request | WebSocket) -> str:
 
 
 def too_many_wrong_codes(wait: int) -> AppError:
-    """The 429 of a join whose code was not even looked at: its address sent too many wrong codes."""
-    minutes = max(1, round(wait / 60))
+    """The 429 of a wrong join code from an address that sent too many: it was looked at only after a
+    wait, and the next one waits as long (a right code is let in after the same wait, never refused)."""
     return AppError(
         429,
         "too_many_attempts",
-        "Too many wrong codes from your network. Check the code on the screen: the code others here "
-        f"joined with still works. Other codes work again in {minutes} minute{'s' if minutes != 1 else ''}.",
+        "That code is not right, and many wrong codes came from your network, so each new code is "
+        f"checked only after a wait of {wait} seconds. Check the code on the screen and type it again.",
         headers={"Retry-After": str(wait)},
     )
 

@@ -40,8 +40,8 @@ def unknown_code() -> AppError:
         422,
         429,
         s404="No open session has this code (`unknown_code`).",
-        s429="Too many wrong codes from this address, so this code was not looked at "
-        "(`too_many_attempts`); `Retry-After` says when to try again.",
+        s429="A wrong code from an address past its budget of wrong codes, looked at only after a wait "
+        "(`too_many_attempts`); `Retry-After` says when to try again. Never for a correct code.",
     ),
 )
 async def join(request: Request, response: Response, body: JoinRequest) -> JoinPublic:

@@ -124,10 +124,15 @@ class JoinBudget:
     per_join: int
     max_per_address: int
     global_max: int
+    # Seconds an attempt over the address's budget waits before its code is looked at, and over the
+    # budget all addresses share; one attempt at a time per address, so they cap its lookups an hour.
+    over_budget_delay: float
+    over_global_delay: float
 
 
 class TooManyWrongCodes(Exception):
-    """This attempt is refused without looking at its code; try again after `retry_after` seconds."""
+    """A wrong code from an address over its budget (looked at only after a wait); try again after
+    `retry_after` seconds."""
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many wrong codes; retry after {retry_after} s")
@@ -145,16 +150,26 @@ class JoinLimiter:
     - Each address may send `per_address` wrong codes an hour, plus `per_join` for each right join
       from it, up to `max_per_address`: a room's budget grows with the room, a guesser's does not
       grow past the cap.
-    - Past `global_max` wrong codes an hour from all addresses together, an address that has already
-      sent a wrong code this hour may send no other: many addresses guessing together get one guess
-      each an hour, while a phone's first try (right or wrong) is still looked at.
-    - An attempt over budget is refused before its code is looked at: a refusal that depended on the
-      code would tell a guesser which code is right. IPv6 addresses are counted by their /64, the
-      block one subscriber usually holds."""
+    - Past `global_max` wrong codes an hour from all addresses together, every address that has
+      already sent a wrong code this hour is slowed further (`over_global_delay`), so many addresses
+      guessing together are slowed too; a phone's first try is still looked at at once.
+    - An attempt over budget is never refused unseen: it waits its turn (`over_budget_delay`, one
+      attempt at a time per address), then its code is looked at. A right code is let in (the contract:
+      never a 429 for a correct code); a wrong one gets 429. Waiting, not refusing, is what bounds a
+      guesser: one address gets at most 3600 / delay lookups an hour past its budget. IPv6 addresses
+      are counted by their /64, the block one subscriber usually holds."""
 
-    def __init__(self, budget: JoinBudget, *, counts: Counts | None = None, clock: Clock = time.time) -> None:
+    def __init__(
+        self,
+        budget: JoinBudget,
+        *,
+        counts: Counts | None = None,
+        clock: Clock = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._budget = budget
         self._clock = clock
+        self._sleep = sleep
         self._counts: Counts = counts if counts is not None else MemoryCounts(clock)
         self._window = -1
         self._key = b""
@@ -163,35 +178,62 @@ class JoinLimiter:
         self._locks: dict[str, _Turn] = {}
 
     async def admit(self, address: str, code: str, lookup: Callable[[str], Awaitable[T | None]]) -> T | None:
-        """What `lookup` finds for the code (None for a wrong code, which is counted), or
-        TooManyWrongCodes when this address may not try this code now."""
-        window, subject = self._subject(address)
-        async with self._serialised(subject):
-            ttl = (window + 1) * WINDOW_SECONDS - self._clock()
-            this_code = self._mac(subject, code)
-            proven_key, known_wrong_key = f"{window}:p:{this_code}", f"{window}:x:{this_code}"
-            wrong_key, joins_key, global_key = f"{window}:w:{subject}", f"{window}:j:{subject}", f"{window}:g"
-            proven, known_wrong, wrong, joins, wrong_everywhere = await self._counts.get(
-                [proven_key, known_wrong_key, wrong_key, joins_key, global_key]
-            )
-            if not proven and not known_wrong:
-                budget = min(
-                    self._budget.max_per_address,
-                    self._budget.per_address + self._budget.per_join * joins,
-                )
-                if wrong >= budget or (wrong and wrong_everywhere >= self._budget.global_max):
-                    raise TooManyWrongCodes(max(1, math.ceil(ttl)))
-            found = await lookup(code)
-            if found is None:
-                if not known_wrong:
-                    await self._counts.add(known_wrong_key, 1, ttl_seconds=ttl)
-                    await self._counts.add(wrong_key, 1, ttl_seconds=ttl)
-                    await self._counts.add(global_key, 1, ttl_seconds=ttl)
-            else:
-                await self._counts.add(joins_key, 1, ttl_seconds=ttl)
-                if not proven:
-                    await self._counts.add(proven_key, 1, ttl_seconds=ttl)
+        """What `lookup` finds for the code (None for a wrong code within budget, which is counted), or
+        TooManyWrongCodes for a wrong code from an address over budget, looked at after its wait."""
+        _window, turn = self._subject(address)
+        async with self._serialised(turn):
+            delay = await self._delay(address, code)
+            if delay:
+                # Holding the address's turn: its next attempt waits behind this one.
+                await self._sleep(delay)
+            found = await self._look(address, code, lookup)
+            if found is None and delay:
+                raise TooManyWrongCodes(max(1, math.ceil(delay)))
             return found
+
+    async def _delay(self, address: str, code: str) -> float:
+        """How long this attempt waits before its code is looked at: 0 within budget, and always for a
+        code someone from this address joined with this hour, or one it already found wrong."""
+        window, subject = self._subject(address)
+        keys = self._keys(window, subject, code)
+        proven, known_wrong, wrong, joins, wrong_everywhere = await self._counts.get(
+            [keys.proven, keys.known_wrong, keys.wrong, keys.joins, keys.everywhere]
+        )
+        if proven or known_wrong:
+            return 0.0
+        budget = min(self._budget.max_per_address, self._budget.per_address + self._budget.per_join * joins)
+        if wrong and wrong_everywhere >= self._budget.global_max:
+            return max(self._budget.over_global_delay, self._budget.over_budget_delay)
+        return self._budget.over_budget_delay if wrong >= budget else 0.0
+
+    async def _look(self, address: str, code: str, lookup: Callable[[str], Awaitable[T | None]]) -> T | None:
+        """Look the code up and count the outcome in the hour it is looked up in (a wait may have
+        crossed into the next)."""
+        window, subject = self._subject(address)
+        keys = self._keys(window, subject, code)
+        ttl = (window + 1) * WINDOW_SECONDS - self._clock()
+        proven, known_wrong = await self._counts.get([keys.proven, keys.known_wrong])
+        found = await lookup(code)
+        if found is None:
+            if not known_wrong:
+                await self._counts.add(keys.known_wrong, 1, ttl_seconds=ttl)
+                await self._counts.add(keys.wrong, 1, ttl_seconds=ttl)
+                await self._counts.add(keys.everywhere, 1, ttl_seconds=ttl)
+        else:
+            await self._counts.add(keys.joins, 1, ttl_seconds=ttl)
+            if not proven:
+                await self._counts.add(keys.proven, 1, ttl_seconds=ttl)
+        return found
+
+    def _keys(self, window: int, subject: str, code: str) -> _Keys:
+        this_code = self._mac(subject, code)
+        return _Keys(
+            proven=f"{window}:p:{this_code}",
+            known_wrong=f"{window}:x:{this_code}",
+            wrong=f"{window}:w:{subject}",
+            joins=f"{window}:j:{subject}",
+            everywhere=f"{window}:g",
+        )
 
     def _subject(self, address: str) -> tuple[int, str]:
         """The hour, and the address as counted: an HMAC under this hour's key, of the address (or of
@@ -226,6 +268,17 @@ class JoinLimiter:
             if turn.users == 0:
                 # Nobody else holds or waits: the dict keeps only addresses with a join in flight.
                 del self._locks[subject]
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """The counts one attempt reads and adds to, for one hour, address (as counted) and code."""
+
+    proven: str
+    known_wrong: str
+    wrong: str
+    joins: str
+    everywhere: str
 
 
 class _Turn:

@@ -82,32 +82,47 @@ class TestCrowdedVenue:
         assert replies == {404: 60, 200: 60}
 
     async def test_a_guesser_in_the_room_does_not_lock_it_out(
-        self, api: Api, app: FastAPI, settings: Settings
+        self, api: Api, app: FastAPI, settings: Settings, clock: FakeClock
     ) -> None:
         session = await api.create_session(await api.quick_facilitator())
         async with _client(app, VENUE) as first:
             assert (await first.post("/api/join", json={"code": session["code"]})).status_code == 200
         guesses = Counter[int]()
         async with _client(app, VENUE) as guesser:
-            for code in _wrong_codes(session["code"], settings.JOIN_WRONG_CODES_MAX_PER_HOUR + 50):
+            # Past the address's budget (20, plus 2 for the one join), within the hour.
+            for code in _wrong_codes(session["code"], settings.JOIN_WRONG_CODES_PER_HOUR + 30):
                 guesses[(await guesser.post("/api/join", json={"code": code})).status_code] += 1
         assert guesses[429] > 0, "the address never reached its budget: this test shows nothing"
-        # The room's own session still takes every phone from that address.
+        # The room's own session still takes every phone from that address, at once.
+        waited = clock.slept
         for _ in range(5):
             async with _client(app, VENUE) as late_phone:
                 r = await late_phone.post("/api/join", json={"code": session["code"]})
                 assert r.status_code == 200, r.text
+        assert clock.slept == waited
 
 
 class FakeClock:
-    """The limiter's clock, moved by the test instead of by sleeping."""
+    """The limiter's clock, moved by the test instead of by sleeping; the limiter's waits move it too
+    (one guesser waiting in turn), unless `waits_pass_time` is off (many guessers waiting side by side)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, waits_pass_time: bool = True) -> None:
         # A minute into an hour, far from any real time: the windows are clock hours.
         self.now = 1_900_000_000 // 3600 * 3600 + 60.0
+        self.waits_pass_time = waits_pass_time
+        self.waits: list[float] = []
 
     def __call__(self) -> float:
         return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        if self.waits_pass_time:
+            self.now += seconds
+
+    @property
+    def slept(self) -> float:
+        return sum(self.waits)
 
 
 def _wrong_codes(right: str, count: int, seed: int = 1) -> list[str]:
@@ -124,37 +139,56 @@ def _wrong_codes(right: str, count: int, seed: int = 1) -> list[str]:
 def clock(app: FastAPI, settings: Settings) -> FakeClock:
     """The app's join limiter, as configured, on a clock the test moves."""
     fake = FakeClock()
-    app.state.join_limiter = JoinLimiter(join_budget(settings), clock=fake)
+    app.state.join_limiter = JoinLimiter(join_budget(settings), clock=fake, sleep=fake.sleep)
     return fake
 
 
 class TestGuesser:
-    async def test_one_address_gets_its_hourly_budget_and_no_more(
+    async def test_one_address_gets_its_hourly_budget_then_one_guess_a_wait(
         self, api: Api, app: FastAPI, settings: Settings, clock: FakeClock
     ) -> None:
         session = await api.create_session(await api.quick_facilitator())
-        per_hour = settings.JOIN_WRONG_CODES_PER_HOUR
+        delay = settings.JOIN_OVER_BUDGET_DELAY_SECONDS
         codes = iter(_wrong_codes(session["code"], 3 * 600))
-        looked_at = []
+        by_hour: Counter[int] = Counter()
         async with _client(app, "198.51.100.23") as guesser:
             clock.now -= clock.now % 3600  # the top of the hour: the tries fill clock hours
-            for _hour in range(3):
-                start = clock.now
-                replies: Counter[int] = Counter()
-                # One guess every 6 s for an hour: 600 tries.
-                for i in range(600):
-                    clock.now = start + 6 * i
-                    r = await guesser.post("/api/join", json={"code": next(codes)})
-                    replies[r.status_code] += 1
-                    if r.status_code == 429:
-                        left_in_hour = 3600 - clock.now % 3600
-                        assert 1 <= int(r.headers["Retry-After"]) <= left_in_hour
-                        assert r.json()["error"]["code"] == "too_many_attempts"
-                assert set(replies) == {404, 429}
-                looked_at.append(replies[404])
-                clock.now = start + 3600
-        print(f"\nguesser, one address, 600 tries an hour: codes looked at per hour {looked_at}")
-        assert looked_at == [per_hour] * 3
+            end = clock.now + 3 * 3600
+            # Guessing without pause for three hours: every reply is a code looked at (404 within the
+            # budget, 429 past it), counted in the clock hour it was looked up in.
+            while clock.now < end:
+                r = await guesser.post("/api/join", json={"code": next(codes)})
+                if clock.now < end:
+                    by_hour[int(clock.now // 3600)] += 1
+                if r.status_code == 429:
+                    assert r.headers["Retry-After"] == str(int(delay))
+                    assert r.json()["error"]["code"] == "too_many_attempts"
+                else:
+                    assert r.status_code == 404
+        looked_at = [by_hour[h] for h in sorted(by_hour)]
+        print(f"\nguesser, one address, guessing without pause: codes looked at per hour {looked_at}")
+        most = settings.JOIN_WRONG_CODES_PER_HOUR + 3600 / delay
+        assert len(looked_at) == 3
+        assert all(most - 2 <= n <= most for n in looked_at)
+        assert max(looked_at) < 300
+
+    async def test_a_right_code_is_never_refused_only_delayed(
+        self, api: Api, app: FastAPI, settings: Settings, clock: FakeClock
+    ) -> None:
+        """The contract: repeated failures get 429, never a correct code. An address past its budget
+        (a room whose first phones all mistyped, or a guesser) still gets the right code in, after the
+        wait, and from then on at once."""
+        session = await api.create_session(await api.quick_facilitator())
+        async with _client(app, VENUE) as phone:
+            for code in _wrong_codes(session["code"], settings.JOIN_WRONG_CODES_PER_HOUR + 3):
+                await phone.post("/api/join", json={"code": code})
+            before = clock.slept
+            phone.cookies.clear()
+            assert (await phone.post("/api/join", json={"code": session["code"]})).status_code == 200
+            assert clock.slept == before + settings.JOIN_OVER_BUDGET_DELAY_SECONDS
+            phone.cookies.clear()
+            assert (await phone.post("/api/join", json={"code": session["code"]})).status_code == 200
+            assert clock.slept == before + settings.JOIN_OVER_BUDGET_DELAY_SECONDS
 
     async def test_right_joins_raise_the_budget_only_to_the_cap(
         self, api: Api, app: FastAPI, settings: Settings, clock: FakeClock
@@ -174,8 +208,10 @@ class TestGuesser:
                 replies[(await guesser.post("/api/join", json={"code": code})).status_code] += 1
         print(f"\nguesser after {joins} right joins from its address: {dict(replies)}")
         assert replies == {404: settings.JOIN_WRONG_CODES_MAX_PER_HOUR, 429: 100}
+        # Past the cap, each wrong code cost a wait.
+        assert clock.waits == [settings.JOIN_OVER_BUDGET_DELAY_SECONDS] * 100
 
-    async def test_many_guesses_in_flight_at_once_are_counted_one_by_one(
+    async def test_many_guesses_in_flight_at_once_wait_in_turn(
         self, api: Api, app: FastAPI, settings: Settings, clock: FakeClock
     ) -> None:
         session = await api.create_session(await api.quick_facilitator())
@@ -184,11 +220,11 @@ class TestGuesser:
             async with _client(app, "198.51.100.25") as guesser:
                 return (await guesser.post("/api/join", json={"code": code})).status_code
 
-        replies = Counter(await asyncio.gather(*(guess(c) for c in _wrong_codes(session["code"], 200))))
-        assert replies == {
-            404: settings.JOIN_WRONG_CODES_PER_HOUR,
-            429: 200 - settings.JOIN_WRONG_CODES_PER_HOUR,
-        }
+        replies = Counter(await asyncio.gather(*(guess(c) for c in _wrong_codes(session["code"], 80))))
+        over = 80 - settings.JOIN_WRONG_CODES_PER_HOUR
+        assert replies == {404: settings.JOIN_WRONG_CODES_PER_HOUR, 429: over}
+        # Sent all at once, they were looked at one a wait, as if sent in turn.
+        assert clock.waits == [settings.JOIN_OVER_BUDGET_DELAY_SECONDS] * over
 
     async def test_ipv6_addresses_of_one_block_count_together(
         self, api: Api, app: FastAPI, settings: Settings, clock: FakeClock
@@ -203,39 +239,46 @@ class TestGuesser:
             404: settings.JOIN_WRONG_CODES_PER_HOUR,
             429: 100 - settings.JOIN_WRONG_CODES_PER_HOUR,
         }
+        assert len(clock.waits) == 100 - settings.JOIN_WRONG_CODES_PER_HOUR
 
 
 class TestManyAddressesGuessing:
     GLOBAL = 100
 
     async def test_they_share_one_budget(self, api: Api, app: FastAPI, settings: Settings) -> None:
-        clock = FakeClock()
+        # Many guessers wait side by side, each in its own turn: their waits do not add up in time.
+        clock = FakeClock(waits_pass_time=False)
         budget = replace(join_budget(settings), global_max=self.GLOBAL)
-        app.state.join_limiter = JoinLimiter(budget, clock=clock)
+        app.state.join_limiter = JoinLimiter(budget, clock=clock, sleep=clock.sleep)
         session = await api.create_session(await api.quick_facilitator())
         addresses = [f"192.0.2.{i}" for i in range(1, 31)]
-        codes = iter(_wrong_codes(session["code"], 30 * 10 + 3))
-        looked_at = 0
+        codes = iter(_wrong_codes(session["code"], 30 * 10 + 4))
+        replies: Counter[int] = Counter()
         for _round in range(10):
             for address in addresses:
                 async with _client(app, address) as guesser:
                     r = await guesser.post("/api/join", json={"code": next(codes)})
-                    assert r.status_code in (404, 429), r.text
-                    looked_at += r.status_code == 404
-        print(f"\n30 addresses x 10 guesses, global budget {self.GLOBAL}: {looked_at} codes looked at")
-        # Without the shared budget each address would have had all 10 looked at: 300.
-        assert looked_at == self.GLOBAL
+                    replies[r.status_code] += 1
+        slow = budget.over_global_delay
+        print(f"\n30 addresses x 10 guesses, global budget {self.GLOBAL}: {dict(replies)}")
+        # Without the shared budget each address would have had all 10 looked at at once: 300. With it,
+        # 100 were, and each of the other 200 waited the long wait: 3600 / 120 = 30 an hour an address.
+        assert replies == {404: self.GLOBAL, 429: 200}
+        assert clock.waits == [slow] * 200
 
-        # A phone's first try from a new address is still looked at, right or wrong...
+        # A phone's first try from a new address is still looked at at once, right or wrong...
         async with _client(app, "192.0.2.100") as newcomer:
             assert (await newcomer.post("/api/join", json={"code": next(codes)})).status_code == 404
+            assert len(clock.waits) == 200
             assert (await newcomer.post("/api/join", json={"code": next(codes)})).status_code == 429
+            assert clock.waits[-1] == slow
         async with _client(app, "192.0.2.101") as phone:
             assert (await phone.post("/api/join", json={"code": session["code"]})).status_code == 200
         # ...and the next hour starts afresh.
         clock.now += 3600
         async with _client(app, addresses[0]) as guesser:
             assert (await guesser.post("/api/join", json={"code": next(codes)})).status_code == 404
+        assert len(clock.waits) == 201
 
 
 class TestCounts:

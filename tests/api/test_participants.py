@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from fastapi import FastAPI
 from sqlalchemy import func, select, text
 
+from app.auth.ratelimit import JoinLimiter
 from app.config import Settings
+from app.main import join_budget
 from app.sessions.models import Participant
 from tests.factories import Api, assert_error, choice
 
@@ -44,19 +47,28 @@ class TestJoin:
         r = await api.client.post("/api/join", json={})
         assert_error(r, 422, "invalid", fields={"code"})
 
-    async def test_wrong_codes_past_the_budget_are_refused_unseen(self, api: Api, settings: Settings) -> None:
+    async def test_wrong_codes_past_the_budget_wait_and_get_429_right_codes_get_in(
+        self, api: Api, app: FastAPI, settings: Settings
+    ) -> None:
+        waits: list[float] = []
+
+        async def sleep(seconds: float) -> None:
+            waits.append(seconds)
+
+        app.state.join_limiter = JoinLimiter(join_budget(settings), sleep=sleep)
         session = await api.create_session(await api.quick_facilitator())
         right = int(session["code"])
         for i in range(1, settings.JOIN_WRONG_CODES_PER_HOUR + 1):
             r = await api.client.post("/api/join", json={"code": f"{(right + i) % 10**8:08d}"})
             assert_error(r, 404, "unknown_code")
+        assert waits == []
         r = await api.client.post("/api/join", json={"code": f"{(right - 1) % 10**8:08d}"})
         assert_error(r, 429, "too_many_attempts")
-        assert 1 <= int(r.headers["Retry-After"]) <= 3600
-        # Refused before the code is looked at: from an address that joined nothing this hour, a right
-        # code gets the same 429, so a guesser cannot tell a right code by its reply.
+        assert r.headers["Retry-After"] == str(int(settings.JOIN_OVER_BUDGET_DELAY_SECONDS))
+        # Past the budget a right code waits as long, and is let in: never a 429 for a correct code.
         r = await api.client.post("/api/join", json={"code": session["code"]})
-        assert_error(r, 429, "too_many_attempts")
+        assert r.status_code == 200, r.text
+        assert waits == [settings.JOIN_OVER_BUDGET_DELAY_SECONDS] * 2
 
     async def test_the_same_wrong_code_again_is_counted_once(self, api: Api, settings: Settings) -> None:
         session = await api.create_session(await api.quick_facilitator())

@@ -109,7 +109,9 @@ class World:
     async def poll(self, kind: str) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
         session = await self.api.create_session(self.auth, min_group=K)
         question = await self.api.open_question(self.auth, session, **QUESTIONS[kind])
-        people = list(await asyncio.gather(*(self.api.join(session) for _ in range(PEOPLE))))
+        # One at a time: the client holds the session's participant cookie, which a join that sends it
+        # would continue instead of making a new participant (Api.join drops it first).
+        people = [await self.api.join(session) for _ in range(PEOPLE)]
         return session, question, people
 
     async def send(
