@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 export THIRDSPACE_ENVIRONMENT ?= development
 
-.PHONY: run test lint typecheck pytest browser vendor bench e2e clean
+.PHONY: run test lint typecheck pytest browser vendor bench e2e screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,8 @@ run: $(STAMP)
 	$(BIN)/thirdspace serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests bench migrations
-	$(BIN)/ruff format --check app tests bench migrations
+	$(BIN)/ruff check app tests bench migrations scripts
+	$(BIN)/ruff format --check app tests bench migrations scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -40,6 +40,9 @@ e2e: $(STAMP) browser
 
 vendor:
 	bash scripts/vendor.sh
+
+screenshots: $(STAMP) browser
+	$(BIN)/python scripts/screenshots.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -6,7 +6,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 frontend="$root/frontend"
-dest="$root/app/static/vendor/chart.js"
+vendor="$root/app/static/vendor"
 
 if ! command -v npm >/dev/null 2>&1; then
     echo "vendor.sh: npm is not installed; install Node.js 18 or newer and run 'make vendor' again." >&2
@@ -16,45 +16,61 @@ fi
 cd "$frontend"
 npm ci --no-audit --no-fund
 
-pinned="$(node -p "require('./package.json').dependencies['chart.js']")"
-installed="$(node -p "require('./node_modules/chart.js/package.json').version")"
-if [ "$pinned" != "$installed" ]; then
-    echo "vendor.sh: package.json pins chart.js $pinned but $installed was installed; pin an exact version." >&2
-    exit 1
-fi
-
-src="$frontend/node_modules/chart.js"
-# Chart.js 4's dist/chart.js is an ES module importing @kurkle/color by bare name; browsers
-# cannot load it without a bundler. The UMD build is self-contained and sets window.Chart.
-umd="$src/dist/chart.umd.min.js"
-if [ ! -f "$umd" ]; then
-    echo "vendor.sh: $umd is missing; the chart.js package layout changed, update this script." >&2
-    exit 1
-fi
-
-mkdir -p "$dest"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-
-# The source map (about 1 MB) is left out on purpose: browsers fetch it only with developer tools open.
-cp "$umd" "$tmp/chart.umd.min.js"
-cp "$src/LICENSE.md" "$tmp/LICENSE.md"
-
-# The UMD bundle includes @kurkle/color; its MIT licence must travel with it.
-if grep -q '@kurkle/color' "$umd"; then
-    kurkle="$frontend/node_modules/@kurkle/color/LICENSE.md"
-    if [ ! -f "$kurkle" ]; then
-        echo "vendor.sh: the bundle includes @kurkle/color but its LICENSE.md was not found." >&2
+# version_of PACKAGE: the installed version, refusing a range in package.json (pins must be exact).
+version_of() {
+    local pinned installed
+    pinned="$(node -p "require('./package.json').dependencies['$1']")"
+    installed="$(node -p "require('./node_modules/$1/package.json').version")"
+    if [ "$pinned" != "$installed" ]; then
+        echo "vendor.sh: package.json pins $1 $pinned but $installed was installed; pin an exact version." >&2
         exit 1
     fi
-    cp "$kurkle" "$tmp/LICENSE-kurkle-color.md"
+    printf '%s' "$installed"
+}
+
+# need FILE: stop with a sentence when a package's layout changed under us.
+need() {
+    if [ ! -f "$1" ]; then
+        echo "vendor.sh: $1 is missing; the package layout changed, update this script." >&2
+        exit 1
+    fi
+}
+
+# --- d3-cloud: the word cloud layout of the presenter (words are drawn as SVG text by our code) ---
+cloud_version="$(version_of d3-cloud)"
+src="$frontend/node_modules/d3-cloud"
+# build/d3.layout.cloud.js is a browserify standalone (UMD) bundle: it sets window.d3.layout.cloud and
+# carries its one dependency, d3-dispatch, inside; index.js needs a bundler, so it is not used.
+bundle="$src/build/d3.layout.cloud.js"
+need "$bundle"
+need "$src/LICENSE"
+dispatch_version="$(node -p "require('./node_modules/d3-dispatch/package.json').version")"
+if ! grep -q "d3-dispatch/ v$dispatch_version" "$bundle"; then
+    echo "vendor.sh: the d3-cloud bundle no longer carries d3-dispatch $dispatch_version; check its licences." >&2
+    exit 1
 fi
+need "$frontend/node_modules/d3-dispatch/LICENSE"
 
-printf '%s\n' "$installed" > "$tmp/VERSION"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+cp "$bundle" "$tmp/d3.layout.cloud.js"
+cp "$src/LICENSE" "$tmp/LICENSE"
+cp "$frontend/node_modules/d3-dispatch/LICENSE" "$tmp/LICENSE-d3-dispatch"
+printf 'd3-cloud %s\nd3-dispatch %s (bundled)\n' "$cloud_version" "$dispatch_version" > "$tmp/VERSION"
 
-# Replace the vendored directory's contents in one go, so stale files never linger.
-find "$dest" -mindepth 1 -maxdepth 1 -type f -delete
+# Replace the vendored directory in one go, so stale files never linger.
+dest="$vendor/d3-cloud"
+rm -rf "$dest"
+mkdir -p "$dest"
 cp "$tmp"/* "$dest"/
-(cd "$dest" && sha256sum chart.umd.min.js LICENSE.md > SHA256SUMS)
+(cd "$dest" && sha256sum d3.layout.cloud.js LICENSE LICENSE-d3-dispatch > SHA256SUMS)
+echo "vendor.sh: d3-cloud $cloud_version (with d3-dispatch $dispatch_version) copied to ${dest#"$root"/}"
 
-echo "vendor.sh: chart.js $installed copied to ${dest#"$root"/}"
+# Libraries no longer pinned leave no copy behind (Chart.js went when the charts moved to HTML bars).
+for dir in "$vendor"/*/; do
+    name="$(basename "$dir")"
+    if [ "$name" != "d3-cloud" ]; then
+        rm -rf "$dir"
+        echo "vendor.sh: removed app/static/vendor/$name (no longer pinned)"
+    fi
+done

@@ -69,7 +69,7 @@ async def test_a_live_poll_from_login_to_close(browser: Browser, server_process:
     assert join_url is not None and re.search(r"/j/\d{8}$", join_url)
 
     await console.fill("#q-prompt", "Most important area?")
-    await console.fill("#q-options", "Housing\nHealth\nWork")
+    await console.fill("#q-choice-options", "Housing\nHealth\nWork")
     await console.click("#add-question button[type=submit]")
     question = console.locator("#questions li").first
     await expect(question).to_contain_text("Most important area?")
@@ -102,19 +102,19 @@ async def test_a_live_poll_from_login_to_close(browser: Browser, server_process:
 
     await expect(presenter.locator("#answers-n")).to_contain_text("3")
     await expect(presenter.locator("#presence")).to_contain_text("3")
-    await expect(presenter.locator("#chart")).to_be_visible()
+    await expect(presenter.locator("#view .bar")).to_have_count(3)
 
     # One phone changes its answer; then results are revealed on phones.
     await phones[2].get_by_label("Work", exact=True).check()
     await phones[2].click("#send")
     await expect(phones[2].locator("#answer-status")).to_contain_text("received")
     await question.get_by_role("button", name="Show results on phones").click()
-    await expect(phones[0].locator("#result-bars")).to_be_visible()
+    await expect(phones[0].locator("#result-view .bar")).to_have_count(3)
 
     await question.get_by_role("button", name="Close", exact=True).click()
     await expect(phones[0].locator("#question")).to_contain_text("closed")
     # The exact result at close: Housing 2, Health 0, Work 1 (the changed answer counts once).
-    live_counts = console.locator("#live-counts")
+    live_counts = console.locator("#live-view")
     await expect(live_counts).to_contain_text(re.compile(r"Work\D*1 \(33%\)"))
     await expect(live_counts).to_contain_text(re.compile(r"Housing\D*2 \(67%\)"))
     await expect(live_counts).to_contain_text(re.compile(r"Health\D*0 \(0%\)"))

@@ -1,8 +1,9 @@
 import { api } from './api.js';
+import { KINDS, kindOf } from './kinds/index.js';
+import { readLines } from './kinds/common.js';
+import { createModeration } from './moderation.js';
 import { connect } from './socket.js';
-import {
-  clearFieldErrors, el, pageData, plural, resultBars, setText, show, showError, showFieldErrors,
-} from './ui.js';
+import { charCounter, el, pageData, plural, setText, show, showError } from './ui.js';
 
 const data = pageData();
 let session = data.session || {};
@@ -17,6 +18,8 @@ const ui = {
   joinUrl: $('join-url'),
   minGroup: $('min-group'),
   consentInfo: $('consent-info'),
+  languageInfo: $('language-info'),
+  moderatedField: $('moderated-field'),
   presenterLink: $('presenter-link'),
   noCurrent: $('no-current'),
   questionsStatus: $('questions-status'),
@@ -24,6 +27,9 @@ const ui = {
   questions: $('questions'),
   addCard: $('add-card'),
   addForm: $('add-question'),
+  kindChoices: $('kind-choices'),
+  kindFields: $('kind-fields'),
+  prompt: $('q-prompt'),
   addStatus: $('add-status'),
   closeCard: $('close-card'),
   closeButton: $('close-session'),
@@ -33,18 +39,17 @@ const ui = {
   livePrompt: $('live-prompt'),
   liveN: $('live-n'),
   liveHidden: $('live-hidden'),
-  liveCounts: $('live-counts'),
-  liveDeclined: $('live-declined'),
+  liveView: $('live-view'),
 };
 
-const KIND_NAMES = {
-  choice: 'Multiple choice',
-  scale: 'Rating scale',
-  wordcloud: 'Word cloud',
-  open: 'Open text',
+const PROMPT_MAX = 500;
+const COMMON_FIELDS = ['kind', 'prompt', 'comments', 'moderated'];
+const LANGUAGES = {
+  cy: 'Welsh', de: 'German', en: 'English', es: 'Spanish', fr: 'French', it: 'Italian', nl: 'Dutch', pt: 'Portuguese',
 };
 
 let busy = false;
+const moderation = createModeration({ base, root: $('moderation') });
 
 // ---------------------------------------------------------------------------------------------
 // Rendering the session
@@ -60,11 +65,11 @@ function stateOf(q) {
 }
 
 function kindText(q) {
-  const name = KIND_NAMES[q.kind] || q.kind;
-  if (q.kind === 'choice') {
-    return `${name}, ${q.multiple ? 'several answers allowed' : 'one answer'}`;
-  }
-  return name;
+  const kind = kindOf(q.kind);
+  const parts = [kind ? kind.describe(q) : q.kind];
+  if (q.comments) parts.push('comments allowed');
+  if (q.moderated && (q.comments || (kind && kind.editor.freeText))) parts.push('each entry approved before it is shown');
+  return parts.join('; ');
 }
 
 function button(label, action, qid, cls = 'secondary') {
@@ -74,7 +79,8 @@ function button(label, action, qid, cls = 'secondary') {
 function questionCard(q, index) {
   const isCurrent = session.current_question_id === q.id;
   const state = stateOf(q);
-  const items = q.options || q.statements || [];
+  const kind = kindOf(q.kind);
+  const items = kind ? kind.items(q) : [];
   const actions = [];
   if (!session.closed) {
     if (!isCurrent) actions.push(button('Make current', 'current', q.id));
@@ -83,11 +89,16 @@ function questionCard(q, index) {
     actions.push(q.results_visible
       ? button('Hide results on phones', 'hide', q.id)
       : button('Show results on phones', 'show', q.id));
-    if (q.closed && q.kind === 'choice') actions.push(button('Ask again as a new question', 'duplicate', q.id));
+    if (q.comments) {
+      actions.push(q.show_comments
+        ? button('Hide comments from the presenter', 'hide-comments', q.id)
+        : button('Show comments on the presenter', 'show-comments', q.id));
+    }
+    if (q.closed) actions.push(button('Ask again as a new question', 'duplicate', q.id));
   }
   return el(
     'li',
-    { class: `question-card${isCurrent ? ' is-current' : ''}`, dataset: { qid: q.id } },
+    { class: `question-card${isCurrent ? ' is-current' : ''}`, dataset: { qid: q.id, kind: q.kind } },
     el(
       'div',
       { class: 'q-head' },
@@ -103,11 +114,10 @@ function questionCard(q, index) {
         class: 'badge badge-plain',
         text: q.results_visible ? 'Results shown on phones' : 'Results not shown on phones',
       }),
+      q.comments && q.show_comments ? el('span', { class: 'badge badge-plain', text: 'Comments on the presenter' }) : null,
     ),
-    el('p', { class: 'small muted', text: kindText(q) }),
-    items.length
-      ? el('ul', { class: 'q-options' }, items.map((o) => el('li', { text: o.label ?? o.text ?? '' })))
-      : null,
+    el('p', { class: 'small muted q-kind', text: kindText(q) }),
+    items.length ? el('ul', { class: 'q-options' }, items.map((text) => el('li', { text }))) : null,
     actions.length ? el('div', { class: 'actions' }, actions) : null,
     el('p', { class: 'error q-status', role: 'alert', hidden: true }),
   );
@@ -127,6 +137,8 @@ function render() {
   setText(ui.minGroup, String(minGroup()));
   const consentText = session.settings && session.settings.consent_text;
   setText(ui.consentInfo, consentText ? 'Yes: participants agree to it before answering.' : 'None: there is no consent step.');
+  const language = (session.settings && session.settings.language) || 'en';
+  setText(ui.languageInfo, LANGUAGES[language] || language);
 
   show(ui.closedNote, !!session.closed);
   show(ui.addCard, !session.closed);
@@ -141,6 +153,7 @@ function render() {
     : 'No questions yet. Add one below.');
   show(ui.questionsEmpty, questions.length === 0);
   ui.questions.replaceChildren(...questions.map(questionCard));
+  moderation.setQuestions(questions, session.current_question_id);
 }
 
 async function refresh() {
@@ -172,47 +185,35 @@ async function questionAction(action, qid, trigger) {
   const status = card ? card.querySelector('.q-status') : ui.questionsStatus;
   const url = `${base}/questions/${encodeURIComponent(qid)}`;
 
+  const patches = {
+    open: { open: true },
+    show: { results_visible: true },
+    hide: { results_visible: false },
+    'show-comments': { show_comments: true },
+    'hide-comments': { show_comments: false },
+  };
   let request;
-  switch (action) {
-    case 'current':
-      request = () => api('PUT', `${base}/current`, { question_id: qid });
-      break;
-    case 'open':
-      request = () => api('PATCH', url, { open: true });
-      break;
-    case 'close':
-      if (!window.confirm(`Close “${q.prompt}” for good?\n\nPhones can no longer answer it, and a closed question cannot be opened again.`)) {
-        return;
-      }
-      request = () => api('PATCH', url, { open: false });
-      break;
-    case 'show':
-      request = () => api('PATCH', url, { results_visible: true });
-      break;
-    case 'hide':
-      request = () => api('PATCH', url, { results_visible: false });
-      break;
-    case 'duplicate':
-      request = () => api('POST', `${base}/questions`, {
-        kind: 'choice',
-        prompt: q.prompt,
-        options: (q.options || []).map((o) => o.label),
-        multiple: !!q.multiple,
-      });
-      break;
-    default:
+  if (action === 'current') {
+    request = () => api('PUT', `${base}/current`, { question_id: qid });
+  } else if (action === 'close') {
+    if (!window.confirm(`Close “${q.prompt}” for good?\n\nPhones can no longer answer it, and a closed question cannot be opened again.`)) {
       return;
+    }
+    request = () => api('PATCH', url, { open: false });
+  } else if (action === 'duplicate') {
+    request = () => api('POST', `${url}/duplicate`);
+  } else if (patches[action]) {
+    request = () => api('PATCH', url, patches[action]);
+  } else {
+    return;
   }
 
-  busy = true;
-  // Every action waits while one is in flight (a click now would be ignored): say so by disabling them.
-  setActionsDisabled(true);
+  setBusy(true);
   try {
     await request();
     await refresh();
     restoreFocus(qid, action);
   } catch (err) {
-    setActionsDisabled(false);
     showError(status, err);
     // The state may have moved on (409): show the latest, then the error again.
     if (err.status === 409 || err.status === 404) {
@@ -221,15 +222,16 @@ async function questionAction(action, qid, trigger) {
       if (fresh) showError(fresh, err);
     }
   } finally {
-    busy = false;
-    setActionsDisabled(false);
+    setBusy(false);
   }
 }
 
-function setActionsDisabled(disabled) {
-  for (const control of ui.questions.querySelectorAll('button[data-action]')) {
-    control.disabled = disabled;
-  }
+// One action at a time: while one runs, every question button is disabled (a click then waits
+// for the button instead of being dropped).
+function setBusy(value) {
+  busy = value;
+  for (const b of ui.questions.querySelectorAll('button[data-action]')) b.disabled = value;
+  ui.noCurrent.disabled = value || !session.current_question_id;
 }
 
 ui.questions.addEventListener('click', (event) => {
@@ -240,59 +242,179 @@ ui.questions.addEventListener('click', (event) => {
 
 ui.noCurrent.addEventListener('click', async () => {
   if (busy) return;
-  busy = true;
-  ui.noCurrent.disabled = true;
+  setBusy(true);
   show(ui.questionsStatus, false);
   try {
     await api('PUT', `${base}/current`, { question_id: null });
     await refresh();
   } catch (err) {
     showError(ui.questionsStatus, err);
-    ui.noCurrent.disabled = false;
   } finally {
-    busy = false;
+    setBusy(false);
   }
 });
 
 // ---------------------------------------------------------------------------------------------
-// Adding a question
+// Adding a question: a kind picker, the prompt, the chosen kind's own fields, and "comments".
+
+const promptCounter = charCounter(ui.prompt, PROMPT_MAX);
+ui.prompt.parentElement.insertBefore(promptCounter.node, ui.prompt.nextSibling);
+
+const kindSections = new Map();
+for (const kind of Object.values(KINDS)) {
+  const id = `q-kind-${kind.name}`;
+  const radio = el('input', { type: 'radio', name: 'kind', id, value: kind.name });
+  radio.defaultChecked = kind.name === 'choice';
+  ui.kindChoices.append(el('label', { for: id, class: 'kind-choice' }, radio, el('span', { text: kind.label })));
+  const section = el('div', { class: 'kind-section stack', dataset: { kind: kind.name } }, kind.editor.fields());
+  kindSections.set(kind.name, section);
+  ui.kindFields.append(section);
+}
+
+function chosenKind() {
+  const checked = ui.addForm.querySelector('input[name="kind"]:checked');
+  return kindOf(checked ? checked.value : 'choice');
+}
+
+function showKindFields() {
+  const kind = chosenKind();
+  for (const [name, section] of kindSections) {
+    show(section, name === kind.name);
+  }
+  // Approval applies to free text: open answers, Q&A questions and comments.
+  show(ui.moderatedField, !!kind.editor.freeText || ui.addForm.elements.namedItem('comments').checked);
+}
+
+ui.kindChoices.addEventListener('change', showKindFields);
+ui.addForm.elements.namedItem('comments').addEventListener('change', showKindFields);
+showKindFields();
+
+// Pydantic's messages, in the plain words the rest of the console uses.
+function plainWords(message) {
+  const text = String(message);
+  const rules = [
+    [/^String should have at most (\d+) characters?$/, (m) => `too long: the limit is ${m[1]} characters.`],
+    [/^String should have at least 1 character$/, () => 'empty: write something here.'],
+    [/^List should have at least (\d+) items? after validation, not (\d+)$/, (m) => `give at least ${m[1]} (there are ${m[2]}).`],
+    [/^List should have at most (\d+) items? after validation, not (\d+)$/, (m) => `there are ${m[2]}; the most is ${m[1]}.`],
+    [/^Input should be greater than or equal to (\S+)$/, (m) => `must be at least ${m[1]}.`],
+    [/^Input should be less than or equal to (\S+)$/, (m) => `must be at most ${m[1]}.`],
+    [/^Field required$/, () => 'this is needed.'],
+    [/^Value error, (.*)$/, (m) => m[1]],
+  ];
+  for (const [pattern, say] of rules) {
+    const match = text.match(pattern);
+    if (match) return say(match);
+  }
+  return text;
+}
+
+function capitalise(text) {
+  return text ? text[0].toUpperCase() + text.slice(1) : text;
+}
+
+// Places the server's error.fields beside the fields, naming the line of one-per-line lists
+// ("options.2" is the third option sent, which is on the line the person typed it on).
+function placeFieldErrors(kind, fields) {
+  const leftovers = [];
+  let first = null;
+  for (const [key, message] of Object.entries(fields || {})) {
+    const parts = String(key).split('.');
+    const field = parts[0];
+    const index = parts.length > 1 && /^\d+$/.test(parts[1]) ? Number(parts[1]) : null;
+    const words = plainWords(Array.isArray(message) ? message.join(' ') : message);
+    let slotKey = COMMON_FIELDS.includes(field) ? field : `${kind.name}.${field}`;
+    let line = null;
+    const override = kind.editor.slotFor ? kind.editor.slotFor(ui.addForm, field, index) : null;
+    if (override) {
+      slotKey = override.key;
+    } else if (index !== null && kind.editor.lines.includes(field)) {
+      const lines = readLines(ui.addForm, kind.name, field);
+      line = lines[index] ? lines[index].line : index + 1;
+    }
+    const text = line !== null ? `Line ${line}: ${words}` : capitalise(words);
+    const slot = ui.addForm.querySelector(`[data-error-for="${CSS.escape(slotKey)}"]`);
+    if (slot) {
+      slot.textContent = slot.textContent ? `${slot.textContent} ${text}` : text;
+      slot.hidden = false;
+      const folded = slot.closest('details');
+      if (folded) folded.open = true; // an error inside "Label every point" must be seen
+      const control = document.getElementById(slot.id.replace(/-error$/, ''));
+      const target = control && control.matches('input, textarea, select') ? control : slot.closest('fieldset, .field')?.querySelector('input, textarea');
+      if (target) {
+        target.setAttribute('aria-invalid', 'true');
+        first = first || target;
+      }
+    } else {
+      leftovers.push(`${kind.editor.names[field] || field}: ${text}`);
+    }
+  }
+  if (first) first.focus();
+  return leftovers;
+}
+
+function clearAddErrors() {
+  for (const slot of ui.addForm.querySelectorAll('[data-error-for]')) {
+    slot.textContent = '';
+    slot.hidden = true;
+  }
+  for (const control of ui.addForm.querySelectorAll('[aria-invalid]')) control.removeAttribute('aria-invalid');
+  show(ui.addStatus, false);
+}
+
+function showAddProblem(kind, fields, message) {
+  const leftovers = placeFieldErrors(kind, fields);
+  const lead = message || 'Some fields need changing: the messages beside them say what to change.';
+  setText(ui.addStatus, leftovers.length ? `${lead} ${leftovers.join(' ')}` : lead);
+  show(ui.addStatus, true);
+}
 
 ui.addForm.addEventListener('submit', async (event) => {
   event.preventDefault();
-  clearFieldErrors(ui.addForm);
-  show(ui.addStatus, false);
-  const prompt = ui.addForm.elements.namedItem('prompt').value.trim();
-  const options = ui.addForm.elements.namedItem('options').value
-    .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean);
-  const multiple = ui.addForm.elements.namedItem('multiple').checked;
-
-  const problems = {};
+  clearAddErrors();
+  const kind = chosenKind();
+  const prompt = ui.prompt.value.trim();
+  const { body, problems } = kind.editor.read(ui.addForm);
   if (!prompt) problems.prompt = 'Write the question.';
-  if (options.length < 2) {
-    problems.options = 'Give at least two options, one per line.';
-  } else if (new Set(options.map((o) => o.toLowerCase())).size !== options.length) {
-    problems.options = 'Each option must be different; remove the repeated line.';
-  }
+  else if (promptCounter.tooLong()) problems.prompt = promptCounter.tooLong('The question');
   if (Object.keys(problems).length) {
-    showFieldErrors(ui.addForm, problems);
+    showAddProblem(kind, problems);
     return;
   }
+  const request = { kind: kind.name, prompt, ...body };
+  const comments = ui.addForm.elements.namedItem('comments').checked;
+  if (comments) request.comments = true;
+  if (ui.addForm.elements.namedItem('moderated').checked && (comments || kind.editor.freeText)) request.moderated = true;
 
   const submit = ui.addForm.querySelector('button[type="submit"]');
   submit.disabled = true;
   try {
-    await api('POST', `${base}/questions`, { kind: 'choice', prompt, options, multiple });
-    ui.addForm.reset();
+    const created = await api('POST', `${base}/questions`, request);
+    if (kind.editor.afterCreate && created && created.id) {
+      await api('PATCH', `${base}/questions/${encodeURIComponent(created.id)}`, kind.editor.afterCreate);
+    }
+    resetAddForm(kind);
     await refresh();
-    ui.addForm.elements.namedItem('prompt').focus();
+    ui.prompt.focus();
   } catch (err) {
-    showError(ui.addStatus, err, ui.addForm);
+    if (err.fields) {
+      showAddProblem(kind, err.fields, err.status === 422 ? null : err.message);
+    } else {
+      showError(ui.addStatus, err);
+    }
   } finally {
     submit.disabled = false;
   }
 });
+
+function resetAddForm(kind) {
+  ui.addForm.reset();
+  // Keep the kind just used: several questions of one kind in a row is the common case.
+  const radio = ui.addForm.querySelector(`input[name="kind"][value="${CSS.escape(kind.name)}"]`);
+  if (radio) radio.checked = true;
+  showKindFields();
+  promptCounter.update();
+}
 
 // ---------------------------------------------------------------------------------------------
 // Closing the session
@@ -314,11 +436,15 @@ ui.closeButton.addEventListener('click', async () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Live panel
+// Live panel: the current question's result, as the presenter shows it, through its kind's view
+// (with the console's extras, such as hiding words of a word cloud).
 
 let liveCurrent = null;
 const liveResults = new Map(); // question id -> latest results object
+let liveView = null;
+let liveKey = '';
 let refreshTimer = null;
+let connectedBefore = false;
 
 function renderLive() {
   const q = liveCurrent;
@@ -326,46 +452,49 @@ function renderLive() {
     setText(ui.livePrompt, 'No current question.');
     setText(ui.liveN, '');
     show(ui.liveHidden, false);
-    ui.liveCounts.replaceChildren();
-    setText(ui.liveDeclined, '');
+    ui.liveView.replaceChildren();
+    liveView = null;
+    liveKey = '';
     return;
   }
   setText(ui.livePrompt, `Current: ${q.prompt} (${stateOf(q).text.toLowerCase()})`);
-  const r = liveResults.get(q.id);
+  const kind = kindOf(q.kind);
+  const key = JSON.stringify([q.id, q.kind, q.options, q.statements]);
+  if (key !== liveKey) {
+    liveView = kind ? kind.createView(q, {
+      mode: 'console',
+      minGroup: minGroup(),
+      sessionBase: base,
+      onQuestionChanged: () => scheduleRefresh(),
+    }) : null;
+    ui.liveView.replaceChildren(liveView ? liveView.node : '');
+    liveKey = key;
+  }
+  const r = liveResults.get(q.id) || null;
   if (!r) {
     setText(ui.liveN, 'No results yet.');
-    show(ui.liveHidden, false);
-    ui.liveCounts.replaceChildren();
-    setText(ui.liveDeclined, '');
-    return;
+  } else {
+    setText(ui.liveN, `${liveView ? liveView.count(r) : plural(Number(r.n) || 0, 'answer', 'answers')}.`);
   }
-  const n = Number(r.n) || 0;
-  setText(ui.liveN, `${plural(n, 'answer', 'answers')} counted.`);
-  if (r.hidden || !r.summary) {
-    setText(ui.liveHidden, `Hidden until at least ${minGroup()} people have answered, to protect anonymity.`);
-    show(ui.liveHidden, true);
-    ui.liveCounts.replaceChildren();
-    setText(ui.liveDeclined, '');
-    return;
-  }
-  show(ui.liveHidden, false);
-  const counts = r.summary.counts || {};
-  const rows = resultBars(q.options, counts, n);
-  ui.liveCounts.replaceChildren(...rows);
-  const declined = Number(r.summary.declined) || 0;
-  setText(ui.liveDeclined, declined ? `${plural(declined, 'person', 'people')} preferred not to answer.` : '');
+  const hidden = !!(r && (r.hidden || !r.summary));
+  setText(ui.liveHidden, hidden ? `Hidden until at least ${minGroup()} people have answered, to protect anonymity.` : '');
+  show(ui.liveHidden, hidden);
+  if (liveView) liveView.update(q, r);
+}
+
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, 300);
 }
 
 // If the live state disagrees with what the page shows (another tab or facilitator acted),
 // fetch the session again.
 function scheduleRefreshIfStale(q) {
   const known = q ? (session.questions || []).find((x) => x.id === q.id) : null;
+  const fields = ['open', 'closed', 'results_visible', 'show_comments'];
   const stale = (q ? q.id : null) !== (session.current_question_id ?? null)
-    || (q && (!known || known.open !== q.open || known.closed !== q.closed || known.results_visible !== q.results_visible));
-  if (stale && !busy) {
-    clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(refresh, 300);
-  }
+    || (q && (!known || fields.some((f) => (known[f] ?? null) !== (q[f] ?? null))));
+  if (stale && !busy) scheduleRefresh();
 }
 
 const handlers = {
@@ -373,6 +502,9 @@ const handlers = {
     liveCurrent = state.current || null;
     renderLive();
     scheduleRefreshIfStale(liveCurrent);
+    // A snapshot after a reconnect: entries may have changed meanwhile, so load the lists again.
+    if (state.snapshot && connectedBefore) moderation.reload();
+    connectedBefore = true;
   },
   'poll.results'(result) {
     liveResults.set(result.question_id, result);
@@ -380,6 +512,12 @@ const handlers = {
   },
   presence(p) {
     setText(ui.livePresence, `${plural(Number(p.participants) || 0, 'phone', 'phones')} connected`);
+  },
+  'entry.new'(message) {
+    moderation.onEntry(message);
+  },
+  'entry.changed'(message) {
+    moderation.onEntry(message);
   },
 };
 
@@ -402,4 +540,7 @@ function onStatus(state, detail) {
 }
 
 render();
-connect(`/ws/presenter/${encodeURIComponent(sid)}`, handlers, { onStatus });
+// The page's buttons start disabled (a click before this script ran would do nothing); ready now.
+ui.closeButton.disabled = false;
+ui.addForm.querySelector('button[type="submit"]').disabled = false;
+connect(`/ws/console/${encodeURIComponent(sid)}`, handlers, { onStatus });

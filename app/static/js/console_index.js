@@ -27,7 +27,7 @@ form.addEventListener('submit', async (event) => {
     return;
   }
 
-  const settings = { min_group: minGroup };
+  const settings = { min_group: minGroup, language: form.elements.namedItem('language').value };
   if (consentText.trim()) {
     settings.consent_text = consentText;
   }

@@ -1,6 +1,7 @@
 import { api } from './api.js';
+import { kindOf } from './kinds/index.js';
 import { connect } from './socket.js';
-import { el, pageData, plural, resultBars, setText, show } from './ui.js';
+import { charCounter, el, pageData, setText, show } from './ui.js';
 
 const data = pageData();
 const session = data.session || {};
@@ -10,6 +11,7 @@ const sid = String(session.id || '');
 const $ = (id) => document.getElementById(id);
 const ui = {
   conn: $('conn'),
+  announce: $('announce'),
   consent: $('consent'),
   consentAgree: $('consent-agree'),
   consentDecline: $('consent-decline'),
@@ -24,20 +26,31 @@ const ui = {
   prompt: $('prompt'),
   note: $('question-note'),
   form: $('answer-form'),
-  legend: $('answer-legend'),
-  hint: $('answer-hint'),
-  options: $('options'),
+  input: $('input'),
+  inputAfter: $('input-after'),
   send: $('send'),
   preferNot: $('prefer-not'),
+  sent: $('sent'),
+  sentList: $('sent-list'),
   yourAnswer: $('your-answer'),
   yourAnswerText: $('your-answer-text'),
   answerStatus: $('answer-status'),
+  commentBox: $('comment-box'),
+  commentForm: $('comment-form'),
+  commentText: $('comment-text'),
+  commentSend: $('comment-send'),
+  commentStatus: $('comment-status'),
+  commentList: $('comment-list'),
   results: $('results'),
   resultsHeading: $('results-heading'),
   resultsHidden: $('results-hidden'),
-  bars: $('result-bars'),
+  resultView: $('result-view'),
   resultsN: $('results-n'),
 };
+
+const COMMENT_MAX = 500;
+const commentCounter = charCounter(ui.commentText, COMMENT_MAX);
+ui.commentForm.insertBefore(commentCounter.node, ui.commentSend);
 
 // ---------------------------------------------------------------------------------------------
 // Storage: this tab only (sessionStorage), keyed by session. Nothing here leaves the phone.
@@ -45,13 +58,17 @@ const ui = {
 const KEYS = {
   pending: `ts:pending:${sid}`,
   answers: `ts:answers:${sid}`,
+  sent: `ts:sent:${sid}`,
+  comments: `ts:comments:${sid}`,
+  votes: `ts:votes:${sid}`,
   withdrawal: `ts:withdrawal:${sid}`,
 };
 
 function load(key, fallback) {
   try {
     const raw = sessionStorage.getItem(key);
-    return raw ? JSON.parse(raw) : fallback;
+    const value = raw ? JSON.parse(raw) : fallback;
+    return value && typeof value === 'object' ? value : fallback;
   } catch {
     return fallback;
   }
@@ -65,18 +82,16 @@ function save(key, value) {
   }
 }
 
-// pending: [{id, question_id, value}] in the order they were made, until answer.ack or answer.error.
+// pending: [{id, type: 'answer'|'comment'|'upvote', question_id, data}] in the order they were
+// made, until their ack or error. Resent with the same ids after a reconnect (ids are idempotent).
 let pending = Array.isArray(load(KEYS.pending, [])) ? load(KEYS.pending, []) : [];
-// answers: {question_id: value} for answers the server acknowledged (value null = prefer not to answer).
-let answers = load(KEYS.answers, {}) || {};
-
-function savePending() {
-  save(KEYS.pending, pending);
-}
-
-function saveAnswers() {
-  save(KEYS.answers, answers);
-}
+// answers: {question_id: value} the server acknowledged (null = prefer not to answer).
+let answers = load(KEYS.answers, {});
+// sent / comments: {question_id: [text]} entries and comments the server acknowledged.
+let sentEntries = load(KEYS.sent, {});
+let comments = load(KEYS.comments, {});
+// votes: {question_id: [entry id]} this phone's upvotes (the server refuses a second one).
+let votes = load(KEYS.votes, {});
 
 function newId() {
   if (window.crypto && typeof crypto.randomUUID === 'function') {
@@ -87,16 +102,33 @@ function newId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+function pushTo(store, key, questionId, item) {
+  const list = Array.isArray(store[questionId]) ? store[questionId] : [];
+  list.push(item);
+  store[questionId] = list;
+  save(key, store);
+}
+
 // ---------------------------------------------------------------------------------------------
 // State
 
 let socket = null;
 let current = null; // the current question, or null
-let renderedKey = ''; // which question's options are in the form
+let kind = null; // its kind module
+let input = null; // its input controller
+let view = null; // its result view (when results are visible)
+let renderedKey = ''; // which question the input was built for
 let results = null; // latest poll.results for the current question
+let sessionClosed = false;
 
 function setStatus(message) {
   setText(ui.answerStatus, message);
+}
+
+function announce(message) {
+  // Clear first so the same sentence twice is still read out.
+  setText(ui.announce, '');
+  requestAnimationFrame(() => setText(ui.announce, message));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,6 +214,9 @@ function leave() {
   }
   pending = [];
   answers = {};
+  sentEntries = {};
+  comments = {};
+  votes = {};
   show(ui.poll, false);
   show(ui.withdrawal, false);
   show(ui.left, true);
@@ -194,70 +229,87 @@ ui.consentDecline.addEventListener('click', () => answerConsent(false));
 // ---------------------------------------------------------------------------------------------
 // Rendering the current question
 
-function optionLabel(question, optionId) {
-  const option = (question.options || []).find((o) => o.id === optionId);
-  return option ? option.label : 'an option that no longer exists';
-}
-
-function describeAnswer(question, value) {
-  if (value === null) {
-    return 'You preferred not to answer.';
-  }
-  const choices = value && Array.isArray(value.choices) ? value.choices : [];
-  if (!choices.length) {
-    return 'You did not choose an option.';
-  }
-  return `You chose: ${choices.map((id) => optionLabel(question, id)).join(', ')}.`;
+function has(store, questionId) {
+  return Object.prototype.hasOwnProperty.call(store, questionId);
 }
 
 // The answer to show as selected: the newest pending one, else the acknowledged one.
-function latestValue(questionId) {
+function latestAnswer(questionId) {
   for (let i = pending.length - 1; i >= 0; i -= 1) {
-    if (pending[i].question_id === questionId) {
-      return { value: pending[i].value, pending: true };
+    const p = pending[i];
+    if (p.type === 'answer' && p.question_id === questionId) {
+      return { value: p.data.value, pending: true };
     }
   }
-  if (Object.prototype.hasOwnProperty.call(answers, questionId)) {
-    return { value: answers[questionId], pending: false };
-  }
-  return null;
+  return has(answers, questionId) ? { value: answers[questionId], pending: false } : null;
 }
 
-function buildOptions(question) {
-  const multiple = !!question.multiple;
-  const type = multiple ? 'checkbox' : 'radio';
-  ui.options.replaceChildren();
-  (question.options || []).forEach((option, index) => {
-    const inputId = `opt-${index}`;
-    const input = el('input', { type, id: inputId, name: 'choice', value: option.id });
-    const label = el('label', { for: inputId, class: 'option' }, input, el('span', { text: option.label }));
-    ui.options.append(label);
-  });
-  setText(ui.legend, question.prompt || 'Choose an answer');
-  setText(ui.hint, multiple ? 'Choose one or more answers.' : 'Choose one answer.');
-}
-
-function restoreSelection(question) {
-  const latest = latestValue(question.id);
-  const chosen = new Set(
-    latest && latest.value && Array.isArray(latest.value.choices) ? latest.value.choices : [],
-  );
-  for (const input of ui.options.querySelectorAll('input')) {
-    input.checked = chosen.has(input.value);
-  }
-}
-
-function optionsKey(question) {
-  return JSON.stringify([question.id, question.multiple, (question.options || []).map((o) => [o.id, o.label])]);
+function structureKey(q) {
+  return JSON.stringify([
+    q.id, q.kind, q.options, q.statements, q.points, q.labels, q.max_entries, q.multiple, q.moderated,
+  ]);
 }
 
 function setFormEnabled(enabled) {
-  for (const control of ui.form.querySelectorAll('input, button')) {
+  for (const control of ui.form.querySelectorAll('input, button, textarea')) {
     control.disabled = !enabled;
   }
 }
 
-let sessionClosed = false;
+function inputContext() {
+  return {
+    announce,
+    upvote,
+    voteState(entryId) {
+      if (!current) return 'none';
+      if ((votes[current.id] || []).includes(entryId)) return 'done';
+      if (pending.some((p) => p.type === 'upvote' && p.data.entry_id === entryId)) return 'pending';
+      return 'none';
+    },
+  };
+}
+
+function buildQuestion() {
+  kind = kindOf(current.kind);
+  input = kind ? kind.createInput(current, inputContext()) : null;
+  view = null;
+  ui.input.replaceChildren(input ? input.node : '');
+  ui.inputAfter.replaceChildren(input && input.after ? input.after : '');
+  ui.resultView.replaceChildren();
+  setText(ui.send, (input && input.sendLabel) || 'Send');
+  if (input && !kind.accumulates) {
+    const latest = latestAnswer(current.id);
+    if (latest) input.set(latest.value);
+  }
+  renderedKey = structureKey(current);
+}
+
+function renderSent() {
+  const mine = current && kind && kind.accumulates ? [
+    ...(sentEntries[current.id] || []).map((text) => ({ text, waiting: false })),
+    ...pending
+      .filter((p) => p.type === 'answer' && p.question_id === current.id && p.data.value)
+      .map((p) => ({ text: p.data.value.text, waiting: true })),
+  ] : [];
+  show(ui.sent, mine.length > 0);
+  setText(ui.sent.querySelector('h3'), current && current.kind === 'qa' ? 'Questions you asked' : 'You sent');
+  ui.sentList.replaceChildren(...mine.map((m) => el('li', {}, el('span', { text: m.text }), m.waiting ? el('span', { class: 'small muted', text: ' (sending…)' }) : null)));
+}
+
+function renderComments() {
+  const allowed = !!(current && current.comments && kind);
+  show(ui.commentBox, allowed);
+  if (!allowed) return;
+  const writable = current.open && !current.closed && !sessionClosed;
+  show(ui.commentForm, writable);
+  const mine = [
+    ...(comments[current.id] || []).map((text) => ({ text, waiting: false })),
+    ...pending.filter((p) => p.type === 'comment' && p.question_id === current.id).map((p) => ({ text: p.data.text, waiting: true })),
+  ];
+  ui.commentList.replaceChildren(...mine.map((m) => el('li', {}, el('span', { text: m.text }), m.waiting ? el('span', { class: 'small muted', text: ' (sending…)' }) : null)));
+  setText(ui.commentBox.querySelector('h3'), writable ? 'Add a comment' : 'Your comments');
+  show(ui.commentBox, writable || mine.length > 0);
+}
 
 function renderQuestion() {
   show(ui.poll, true);
@@ -268,43 +320,55 @@ function renderQuestion() {
     show(ui.waiting, true);
     show(ui.question, false);
     renderedKey = '';
+    kind = null;
+    input = null;
+    view = null;
     return;
   }
   show(ui.waiting, false);
   show(ui.question, true);
   setText(ui.prompt, current.prompt || '');
 
-  if (current.kind !== 'choice') {
-    setText(ui.note, 'This kind of question cannot be answered on this page yet. Please wait for the next one.');
+  if (structureKey(current) !== renderedKey) {
+    buildQuestion();
+  }
+
+  if (!kind) {
+    setText(ui.note, 'This kind of question cannot be answered on this page. Please wait for the next one.');
     show(ui.note, true);
     show(ui.form, false);
     show(ui.yourAnswer, false);
+    show(ui.sent, false);
+    show(ui.commentBox, false);
     renderResults();
     return;
   }
 
-  const key = optionsKey(current);
-  if (key !== renderedKey) {
-    buildOptions(current);
-    renderedKey = key;
-    restoreSelection(current);
-  }
-
-  const latest = latestValue(current.id);
+  const latest = latestAnswer(current.id);
   if (current.closed || sessionClosed) {
     setText(ui.note, sessionClosed ? 'This session has ended; answers are no longer taken.' : 'This question is closed.');
     show(ui.note, true);
     show(ui.form, false);
-    const acked = Object.prototype.hasOwnProperty.call(answers, current.id);
-    setText(ui.yourAnswerText, acked ? describeAnswer(current, answers[current.id]) : 'You did not answer this question.');
-    show(ui.yourAnswer, true);
+    if (kind.accumulates) {
+      show(ui.yourAnswer, !(sentEntries[current.id] || []).length);
+      setText(ui.yourAnswerText, has(answers, current.id) && answers[current.id] === null
+        ? 'You preferred not to answer.'
+        : 'You did not send anything to this question.');
+    } else {
+      setText(ui.yourAnswerText, has(answers, current.id)
+        ? (answers[current.id] === null ? 'You preferred not to answer.' : input.describe(answers[current.id]))
+        : 'You did not answer this question.');
+      show(ui.yourAnswer, true);
+    }
   } else if (current.open) {
     show(ui.note, false);
     show(ui.yourAnswer, false);
     show(ui.form, true);
     setFormEnabled(true);
     if (latest && !latest.pending && latest.value === null && !ui.answerStatus.textContent) {
-      setStatus('You chose not to answer this question. You can still pick an option and send it.');
+      setStatus(kind.accumulates
+        ? 'You chose not to answer this question. You can still send something.'
+        : 'You chose not to answer this question. You can still answer and send it.');
     }
   } else {
     setText(ui.note, 'This question is not open yet.');
@@ -312,117 +376,232 @@ function renderQuestion() {
     show(ui.form, false);
     show(ui.yourAnswer, false);
   }
+  renderSent();
+  renderComments();
   renderResults();
 }
 
 function renderResults() {
-  const visible = !!(current && current.results_visible && results && results.question_id === current.id);
+  if (input && typeof input.update === 'function' && current) {
+    input.update(current, results);
+  }
+  const visible = !!(current && kind && !kind.listOnPhone && current.results_visible
+    && results && results.question_id === current.id);
   show(ui.results, visible);
   if (!visible) {
     return;
   }
   setText(ui.resultsHeading, current.closed ? 'Results' : 'Results so far');
-  if (results.hidden || !results.summary) {
-    show(ui.resultsHidden, true);
-    ui.bars.replaceChildren();
-    setText(ui.resultsN, '');
-    return;
+  const hidden = results.hidden || !results.summary;
+  show(ui.resultsHidden, hidden);
+  if (!view) {
+    view = kind.createView(current, { mode: 'phone' });
+    ui.resultView.replaceChildren(view.node);
   }
-  show(ui.resultsHidden, false);
-  const n = Number(results.n) || 0;
-  const counts = (results.summary && results.summary.counts) || {};
-  const rows = resultBars(current.options, counts, n);
-  ui.bars.replaceChildren(...rows);
-  setText(ui.resultsN, `${plural(n, 'person has', 'people have')} answered.`);
+  view.update(current, results);
+  show(ui.resultView, !hidden);
+  setText(ui.resultsN, hidden ? '' : `${view.count(results)}.`);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Sending answers
+// Sending
 
-function sendPending(entry) {
-  return socket ? socket.send({ type: 'answer', id: entry.id, data: { question_id: entry.question_id, value: entry.value } }) : false;
+function sendMessage(entry) {
+  return socket ? socket.send({ type: entry.type, id: entry.id, data: entry.data }) : false;
+}
+
+function queue(type, questionId, data, { replace = false } = {}) {
+  const entry = { id: newId(), type, question_id: questionId, data };
+  if (replace) {
+    // Only the newest answer to a question matters; an older one still waiting would be replaced anyway.
+    pending = pending.filter((p) => !(p.type === type && p.question_id === questionId));
+  }
+  pending.push(entry);
+  save(KEYS.pending, pending);
+  return sendMessage(entry);
 }
 
 function submitAnswer(value) {
-  if (!current || !current.open || current.closed) {
+  if (!current || !current.open || current.closed || !kind) {
     return;
   }
-  const entry = { id: newId(), question_id: current.id, value };
-  // Only the newest answer to a question matters; an older one still waiting would be replaced anyway.
-  pending = pending.filter((p) => p.question_id !== current.id);
-  pending.push(entry);
-  savePending();
-  if (sendPending(entry)) {
-    setStatus('Sending your answer…');
-  } else {
-    setStatus('You are offline. Your answer will be sent as soon as the connection is back.');
+  const online = queue('answer', current.id, { question_id: current.id, value }, { replace: !kind.accumulates });
+  if (kind.accumulates && value !== null) {
+    input.clear();
+    renderSent();
   }
+  setStatus(online ? 'Sending…' : 'You are offline. It will be sent as soon as the connection is back.');
 }
 
 ui.form.addEventListener('submit', (event) => {
   event.preventDefault();
-  const choices = Array.from(ui.options.querySelectorAll('input:checked'), (input) => input.value);
-  if (!choices.length) {
-    setStatus(current && current.multiple
-      ? 'Choose at least one answer first, or press “Prefer not to answer”.'
-      : 'Choose an answer first, or press “Prefer not to answer”.');
+  if (!input) return;
+  const read = input.read();
+  if (read.problem) {
+    setStatus(read.problem);
     return;
   }
-  submitAnswer({ choices });
+  submitAnswer(read.value);
 });
 
 ui.preferNot.addEventListener('click', () => {
-  for (const input of ui.options.querySelectorAll('input')) {
-    input.checked = false;
-  }
+  if (input && !(kind && kind.accumulates)) input.clear();
   submitAnswer(null);
+});
+
+function upvote(entryId) {
+  if (!current || !current.open || current.closed) {
+    setStatus('This question is not open, so votes are not taken now.');
+    return;
+  }
+  if ((votes[current.id] || []).includes(entryId)) return;
+  if (pending.some((p) => p.type === 'upvote' && p.data.entry_id === entryId)) return;
+  queue('upvote', current.id, { question_id: current.id, entry_id: entryId });
+  renderResults();
+}
+
+ui.commentForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (!current || !current.comments) return;
+  const text = ui.commentText.value.trim();
+  if (!text) {
+    setText(ui.commentStatus, 'Write your comment first.');
+    return;
+  }
+  const long = commentCounter.tooLong('Your comment');
+  if (long) {
+    setText(ui.commentStatus, long);
+    return;
+  }
+  const online = queue('comment', current.id, { question_id: current.id, text });
+  ui.commentText.value = '';
+  commentCounter.update();
+  setText(ui.commentStatus, online ? 'Sending…' : 'You are offline. It will be sent as soon as the connection is back.');
+  renderComments();
 });
 
 // ---------------------------------------------------------------------------------------------
 // Socket messages
+
+function settle(id) {
+  const index = pending.findIndex((p) => p.id === id);
+  if (index === -1) return null; // an ack for an answer that a newer one replaced
+  const [entry] = pending.splice(index, 1);
+  save(KEYS.pending, pending);
+  return entry;
+}
+
+function isCurrent(entry) {
+  return current && current.id === entry.question_id;
+}
 
 const handlers = {
   'session.state'(state) {
     sessionClosed = state.closed === true;
     const next = state.current || null;
     const changedQuestion = !current || !next || current.id !== next.id;
+    const wasOpen = !!(current && current.open && !current.closed);
     if (changedQuestion) {
       results = null;
       setStatus('');
+      setText(ui.commentStatus, '');
     }
     current = next;
     if (current && !current.results_visible) {
       results = null;
     }
     renderQuestion();
+    if (changedQuestion && current) {
+      announce(`New question: ${current.prompt}`);
+    } else if (wasOpen && current && current.closed) {
+      announce('This question is now closed.');
+    }
   },
 
   'answer.ack'(ack) {
-    const index = pending.findIndex((p) => p.id === ack.id);
-    if (index === -1) {
-      return; // an ack for an answer that a newer one replaced
+    const entry = settle(ack.id);
+    if (!entry) return;
+    const value = entry.data.value;
+    // Only `open` and `qa` values are {"text"}: those accumulate; every other kind replaces.
+    if (value && typeof value.text === 'string') {
+      pushTo(sentEntries, KEYS.sent, entry.question_id, value.text);
+    } else {
+      answers[entry.question_id] = value;
+      save(KEYS.answers, answers);
     }
-    const [entry] = pending.splice(index, 1);
-    savePending();
-    answers[entry.question_id] = entry.value;
-    saveAnswers();
-    if (current && current.id === entry.question_id) {
-      setStatus(entry.value === null
-        ? 'Received ✓ — you chose not to answer. You can still answer until the question closes.'
-        : 'Answer received ✓ — you can change it until the question closes.');
+    if (!isCurrent(entry)) return;
+    let message;
+    if (value === null) {
+      message = kind && kind.accumulates
+        ? 'Received ✓ — you chose not to answer. You can still send something while the question is open.'
+        : 'Received ✓ — you chose not to answer. You can still answer until the question closes.';
+    } else if (kind && kind.accumulates) {
+      const what = current.kind === 'qa' ? 'Question sent ✓' : 'Sent ✓';
+      message = current.moderated
+        ? `${what} — it will appear once the facilitator approves it. You can send another.`
+        : `${what} — you can send another.`;
+    } else {
+      message = 'Answer received ✓ — you can change it until the question closes.';
     }
+    setStatus(message);
+    renderSent();
   },
 
   'answer.error'(error) {
-    const index = pending.findIndex((p) => p.id === error.id);
-    if (index !== -1) {
-      pending.splice(index, 1);
-      savePending();
-    }
+    const entry = settle(error.id);
     setStatus(error.message || 'Your answer was not accepted. Try again.');
-    if (current) {
-      restoreSelection(current);
+    if (!entry || !isCurrent(entry) || !input) return;
+    if (kind && kind.accumulates) {
+      if (entry.data.value && input.restoreText) input.restoreText(entry.data.value.text);
+      renderSent();
+    } else {
+      const latest = latestAnswer(current.id);
+      if (latest) input.set(latest.value);
+      else input.clear();
     }
+  },
+
+  'comment.ack'(ack) {
+    const entry = settle(ack.id);
+    if (!entry) return;
+    pushTo(comments, KEYS.comments, entry.question_id, entry.data.text);
+    if (isCurrent(entry)) {
+      setText(ui.commentStatus, 'Comment sent ✓ — it is shown only if the facilitator chooses to.');
+      renderComments();
+    }
+  },
+
+  'comment.error'(error) {
+    const entry = settle(error.id);
+    setText(ui.commentStatus, error.message || 'Your comment was not accepted. Try again.');
+    if (entry && isCurrent(entry)) {
+      if (!ui.commentText.value) {
+        ui.commentText.value = entry.data.text;
+        commentCounter.update();
+      }
+      renderComments();
+    }
+  },
+
+  'upvote.ack'(ack) {
+    const entry = settle(ack.id);
+    if (!entry) return;
+    pushTo(votes, KEYS.votes, entry.question_id, entry.data.entry_id);
+    if (isCurrent(entry)) {
+      announce('Upvote counted ✓');
+      renderResults();
+    }
+  },
+
+  'upvote.error'(error) {
+    const entry = settle(error.id);
+    if (entry && error.code === 'already_voted') {
+      // This phone voted before (perhaps in an earlier tab): the vote stands.
+      pushTo(votes, KEYS.votes, entry.question_id, entry.data.entry_id);
+    } else {
+      setStatus(error.message || 'Your upvote was not accepted.');
+    }
+    if (entry && isCurrent(entry)) renderResults();
   },
 
   'poll.results'(result) {
@@ -442,9 +621,9 @@ function onStatus(state, detail) {
   if (state === 'open') {
     setText(ui.conn, 'Connected');
     ui.conn.className = 'conn conn-ok';
-    // Resend unacknowledged answers with their original ids; the server acks each id once.
+    // Resend unacknowledged messages with their original ids; the server acks each id once.
     for (const entry of pending) {
-      sendPending(entry);
+      sendMessage(entry);
     }
   } else if (state === 'connecting') {
     setText(ui.conn, socket && (detail.attempt > 0 || socket.lastSeq !== null) ? 'Reconnecting…' : 'Connecting…');
@@ -462,6 +641,10 @@ function onStatus(state, detail) {
 }
 
 function start() {
+  // Pending messages stored by an older version of this page had no type: they were answers.
+  pending = pending.filter((p) => p && p.id).map((p) => (p.type ? p : {
+    id: p.id, type: 'answer', question_id: p.question_id, data: { question_id: p.question_id, value: p.value },
+  }));
   show(ui.poll, true);
   renderQuestion();
   socket = connect(`/ws/participant/${encodeURIComponent(sid)}`, handlers, { onStatus });

@@ -1,5 +1,7 @@
+import { kindOf } from './kinds/index.js';
+import { dropOverflow, keyedList } from './kinds/common.js';
 import { connect } from './socket.js';
-import { el, pageData, plural, setText, show } from './ui.js';
+import { el, fitText, pageData, plural, setText, show } from './ui.js';
 
 const data = pageData();
 const session = data.session || {};
@@ -11,137 +13,62 @@ const ui = {
   conn: $('conn'),
   badge: $('state-badge'),
   prompt: $('prompt'),
-  chartBox: $('chart-box'),
-  canvas: $('chart'),
-  hiddenNote: $('results-hidden'),
+  kNotice: $('k-notice'),
+  view: $('view'),
+  comments: $('comments'),
+  commentsList: $('comments-list'),
   resultsText: $('results-text'),
   answersN: $('answers-n'),
   presence: $('presence'),
   fullscreen: $('fullscreen'),
 };
 
-const HIDDEN_MESSAGE = `Results appear once at least ${minGroup} people have answered — this protects anonymity.`;
-const BAR_COLOUR = '#1d4f91';
-const TEXT_COLOUR = '#111111';
-
 let current = null;
 let results = null;
-let chart = null;
-let chartKey = '';
+let view = null; // the current question's view, from its kind module
+let viewKey = '';
 
 // ---------------------------------------------------------------------------------------------
-// Chart
+// Sizes: readable from the back of the room. The prompt and the result share the height; each is
+// set as large as fits, never smaller than a floor that stays legible on a projector.
 
-function fontSize() {
-  // Readable from the back of the room: about 1/55 of the width, between 16 and 40 px.
-  return Math.round(Math.min(40, Math.max(16, window.innerWidth / 55)));
+function baseSize() {
+  return Math.round(Math.min(44, Math.max(16, Math.min(window.innerWidth / 40, window.innerHeight / 22))));
 }
 
-function wrapLabel(text, width = 28) {
-  const words = String(text).split(/\s+/);
-  const lines = [];
-  let line = '';
-  for (const word of words) {
-    if (line && (line + ' ' + word).length > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line ? `${line} ${word}` : word;
-    }
+function fitAll() {
+  const base = baseSize();
+  fitText(ui.prompt, { max: Math.round(base * 1.6), min: Math.max(16, Math.round(base * 0.8)) });
+  // Views with `noShrink` fill the box at the base size and leave out what does not fit (saying how
+  // many); the others shrink their text until everything fits.
+  if (view && !view.noShrink) {
+    fitText(ui.view, { max: base, min: Math.max(12, Math.round(base * 0.45)) });
+  } else {
+    ui.view.style.fontSize = `${base}px`;
   }
-  if (line) lines.push(line);
-  return lines.length > 1 ? lines : lines[0] || '';
-}
-
-// Writes "count (pct%)" at the end of each bar, so the numbers are readable without a tooltip.
-const valueLabels = {
-  id: 'thirdspaceValueLabels',
-  afterDatasetsDraw(c) {
-    if (!results || results.hidden || !results.summary) return;
-    const n = Number(results.n) || 0;
-    const meta = c.getDatasetMeta(0);
-    const values = c.data.datasets[0].data;
-    const { ctx } = c;
-    ctx.save();
-    ctx.fillStyle = TEXT_COLOUR;
-    ctx.font = `600 ${fontSize()}px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif`;
-    ctx.textBaseline = 'middle';
-    ctx.textAlign = 'left';
-    meta.data.forEach((bar, index) => {
-      const count = Number(values[index]) || 0;
-      const pct = n > 0 ? Math.round((count / n) * 100) : 0;
-      ctx.fillText(`${count} (${pct}%)`, bar.x + 10, bar.y);
-    });
-    ctx.restore();
-  },
-};
-
-function makeChart() {
-  if (typeof window.Chart !== 'function') {
-    return null;
-  }
-  const reduceMotion = window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
-  const size = fontSize();
-  return new window.Chart(ui.canvas, {
-    type: 'bar',
-    data: {
-      labels: [],
-      datasets: [{
-        label: 'Answers',
-        data: [],
-        backgroundColor: BAR_COLOUR,
-        borderRadius: 4,
-        maxBarThickness: 90,
-      }],
-    },
-    options: {
-      indexAxis: 'y',
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: reduceMotion ? false : { duration: 200 },
-      transitions: { resize: { animation: { duration: 0 } } },
-      events: [],
-      layout: { padding: { right: size * 6 } },
-      plugins: {
-        legend: { display: false },
-        tooltip: { enabled: false },
-      },
-      scales: {
-        x: {
-          beginAtZero: true,
-          suggestedMax: 1,
-          ticks: { precision: 0, color: TEXT_COLOUR, font: { size: Math.round(size * 0.7) } },
-          grid: { color: '#d0d0d0' },
-        },
-        y: {
-          ticks: { color: TEXT_COLOUR, font: { size, weight: '600' }, autoSkip: false },
-          grid: { display: false },
-        },
-      },
-    },
-    plugins: [valueLabels],
-  });
-}
-
-function resizeFonts() {
-  if (!chart) return;
-  const size = fontSize();
-  chart.options.scales.y.ticks.font.size = size;
-  chart.options.scales.x.ticks.font.size = Math.round(size * 0.7);
-  chart.options.layout.padding.right = size * 6;
-  chart.update('none');
+  if (view && typeof view.relayout === 'function') view.relayout();
+  fitComments();
 }
 
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
+function questionKey(q) {
+  return JSON.stringify([q.id, q.kind, q.options, q.statements, q.points, q.labels]);
+}
+
 function renderState() {
   if (!current) {
     setText(ui.prompt, 'Waiting for the first question');
     show(ui.badge, false);
-    show(ui.chartBox, false);
+    show(ui.view, false);
+    show(ui.kNotice, false);
+    show(ui.comments, false);
     setText(ui.answersN, '');
     ui.resultsText.replaceChildren();
+    view = null;
+    viewKey = '';
+    fitAll();
     return;
   }
   setText(ui.prompt, current.prompt || '');
@@ -156,62 +83,70 @@ function renderState() {
     ui.badge.className = 'badge badge-waiting';
   }
   show(ui.badge, true);
-  show(ui.chartBox, true);
+  const key = questionKey(current);
+  if (key !== viewKey) {
+    const kind = kindOf(current.kind);
+    view = kind ? kind.createView(current, { mode: 'presenter', minGroup }) : null;
+    ui.view.className = `view-box view-box-${current.kind}`;
+    ui.view.replaceChildren(view ? view.node : el('p', { class: 'muted', text: 'This screen cannot show this kind of question.' }));
+    viewKey = key;
+  }
+  show(ui.view, true);
   renderResults();
 }
 
 function renderResults() {
   if (!current) return;
-  if (current.kind !== 'choice') {
-    if (chart) {
-      chart.data.labels = [];
-      chart.data.datasets[0].data = [];
-      chart.update('none');
-    }
-    setText(ui.hiddenNote, 'This screen shows charts for multiple-choice questions only.');
-    show(ui.hiddenNote, true);
-    setText(ui.answersN, results ? plural(Number(results.n) || 0, 'answer', 'answers') : '');
-    return;
-  }
-
-  const options = current.options || [];
   const mine = results && results.question_id === current.id ? results : null;
-  const visible = !!(mine && !mine.hidden && mine.summary);
-  const counts = visible ? mine.summary.counts || {} : {};
-  const values = options.map((o) => (visible ? Number(counts[o.id]) || 0 : 0));
+  const shown = !!(mine && !mine.hidden && mine.summary);
 
-  if (chart) {
-    const key = JSON.stringify([current.id, options.map((o) => [o.id, o.label])]);
-    if (key !== chartKey) {
-      chart.data.labels = options.map((o) => wrapLabel(o.label));
-      chartKey = key;
-    }
-    chart.data.datasets[0].data = values;
-    chart.update();
+  // The k notice is a slim line above the result, never over it: before k the options and
+  // statements stay readable. It is shown only once answers are being taken or are final.
+  let notice = '';
+  if (mine && !shown && (current.open || current.closed)) {
+    notice = current.closed
+      ? `Fewer than ${minGroup} people answered, so the result stays hidden to protect anonymity.`
+      : `Results appear at ${minGroup} answers, to protect anonymity.`;
   }
+  setText(ui.kNotice, notice);
+  show(ui.kNotice, !!notice);
 
-  if (mine && !visible) {
-    setText(ui.hiddenNote, HIDDEN_MESSAGE);
-    show(ui.hiddenNote, true);
-  } else if (!chart) {
-    setText(ui.hiddenNote, 'The chart could not be loaded. The counts are listed below.');
-    show(ui.hiddenNote, true);
-  } else {
-    show(ui.hiddenNote, false);
-  }
+  if (view) view.update(current, mine);
+  setText(ui.answersN, mine && view ? view.count(mine) : '');
 
-  setText(ui.answersN, mine ? plural(Number(mine.n) || 0, 'answer', 'answers') : '');
+  // A text version of the result for screen readers.
+  const lines = shown && view ? view.text() : [];
+  ui.resultsText.replaceChildren(...lines.map((line) => el('li', { text: line })));
 
-  // A text version of the chart for screen readers (and for a missing chart library).
-  const n = mine ? Number(mine.n) || 0 : 0;
-  ui.resultsText.replaceChildren(
-    ...(visible
-      ? options.map((o, i) => el('li', {
-        text: `${o.label}: ${values[i]} (${n > 0 ? Math.round((values[i] / n) * 100) : 0}%)`,
-      }))
-      : []),
+  renderComments(mine);
+  fitAll();
+}
+
+// Comments under the result, when the question takes them and the facilitator shows them.
+function renderComments(mine) {
+  const block = mine && mine.comments ? mine.comments : null;
+  const entries = block && Array.isArray(block.entries) ? block.entries : [];
+  const visible = !!(current && current.comments && current.show_comments);
+  show(ui.comments, visible);
+  if (!visible) return;
+  setText($('comments-heading'), entries.length ? `Comments (${entries.length})` : 'Comments');
+  let empty = 'No comments to show yet.';
+  if (block && block.hidden) empty = `Comments appear once ${minGroup} people have commented, to protect anonymity.`;
+  keyedList(
+    ui.commentsList,
+    entries.length ? entries : [{ id: '__none', text: empty }],
+    (e) => e.id,
+    () => el('li', { class: 'comment-card' }),
+    (node, e) => {
+      node.textContent = e.text;
+      node.classList.toggle('muted', e.id === '__none');
+    },
   );
-  ui.resultsText.className = chart ? 'visually-hidden' : 'fallback-list';
+}
+
+function fitComments() {
+  // Newest first: the oldest cards that do not fit the strip are left out.
+  if (!ui.comments.hidden) dropOverflow(ui.commentsList);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -222,12 +157,6 @@ const handlers = {
     const next = state.current || null;
     if (!next || !current || next.id !== current.id) {
       results = null;
-      chartKey = '';
-      if (chart) {
-        chart.data.labels = [];
-        chart.data.datasets[0].data = [];
-        chart.update('none');
-      }
     }
     current = next;
     renderState();
@@ -306,11 +235,10 @@ function makeQrScalable() {
 }
 
 makeQrScalable();
-chart = makeChart();
 let resizeTimer = null;
 window.addEventListener('resize', () => {
   clearTimeout(resizeTimer);
-  resizeTimer = setTimeout(resizeFonts, 150);
+  resizeTimer = setTimeout(fitAll, 150);
 });
 renderState();
 connect(`/ws/presenter/${encodeURIComponent(sid)}`, handlers, { onStatus });

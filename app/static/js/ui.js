@@ -119,19 +119,63 @@ export function showError(statusNode, err, form) {
   show(statusNode, true);
 }
 
-// One bar per option, in the question's order: label, a bar as wide as its share of n, "count (pct%)".
-export function resultBars(options, counts, n) {
-  return (options || []).map((option) => {
-    const count = Number(counts[option.id]) || 0;
-    const pct = n > 0 ? Math.round((count / n) * 100) : 0;
-    const fill = el('span', { class: 'bar-fill' });
-    fill.style.width = `${Math.min(100, pct)}%`;
-    return el(
-      'li',
-      { class: 'bar' },
-      el('span', { class: 'bar-label', text: option.label }),
-      el('span', { class: 'bar-track', 'aria-hidden': 'true' }, fill),
-      el('span', { class: 'bar-value', text: `${count} (${pct}%)` }),
-    );
-  });
+// A live "12 / 40" under a text field, tied to it with aria-describedby. There is no maxlength: a
+// paste over the limit would be cut silently. The counter turns red and says how many characters
+// are too many, and `tooLong()` gives the sentence the form shows when it is sent anyway.
+// Characters are counted as the server counts them (code points, trimmed).
+export function charCounter(input, max) {
+  const id = `${input.id || 'field'}-count`;
+  const node = el('p', { class: 'counter small muted', id, 'aria-live': 'off' });
+  const length = () => Array.from(input.value.trim()).length;
+  const update = () => {
+    const used = length();
+    const over = used - max;
+    node.textContent = over > 0 ? `${used} / ${max}: ${over} too many` : `${used} / ${max}`;
+    node.classList.toggle('counter-over', over > 0);
+    if (over > 0) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+  };
+  const describedBy = (input.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
+  input.setAttribute('aria-describedby', [...describedBy, id].join(' '));
+  input.addEventListener('input', update);
+  update();
+  return {
+    node,
+    update,
+    tooLong(what = 'This') {
+      const used = length();
+      return used > max ? `${what} has ${used} characters; the limit is ${max}. Shorten it by ${used - max}.` : null;
+    },
+  };
+}
+
+// Shrink a box's font size (which its children inherit through em units) until its content fits,
+// between `max` and `min` pixels. Used by the presenter, whose content varies from two words to ten
+// long options: the text is as large as the room allows, never cut and never overlapping.
+export function fitText(box, { max, min = 12, step = 0.92 } = {}) {
+  if (!box || !box.isConnected) return;
+  let size = max;
+  box.style.fontSize = `${size}px`;
+  while (size > min && (box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1)) {
+    size = Math.max(min, Math.floor(size * step));
+    box.style.fontSize = `${size}px`;
+  }
+}
+
+// "1st", "2nd", "3rd", "4th" ... for ranks.
+export function ordinal(n) {
+  const rest = n % 100;
+  if (rest >= 11 && rest <= 13) return `${n}th`;
+  return `${n}${{ 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] || 'th'}`;
+}
+
+// Numbers as people read them: at most `digits` decimals, no trailing zeros ("3.4", "4", "2.67").
+export function num(value, digits = 2) {
+  const x = Number(value);
+  if (!Number.isFinite(x)) return '–';
+  return String(Number(x.toFixed(digits)));
+}
+
+export function pct(count, total) {
+  return total > 0 ? Math.round((count / total) * 100) : 0;
 }
