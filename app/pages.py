@@ -19,6 +19,7 @@ from app.auth.models import Account
 from app.db import Db
 from app.errors import AppError
 from app.sessions import service as sessions_service
+from app.sessions import sheet
 from app.sessions.deps import participant_cookie
 from app.sessions.models import LiveSession
 
@@ -70,6 +71,12 @@ async def join_page(request: Request) -> Response:
     return _render(request, "join.html", {"code": "", "autostart": False})
 
 
+@router.get("/withdraw", response_class=HTMLResponse)
+async def withdraw_page(request: Request) -> Response:
+    """Withdraw with the five-word code, during or after a session (ETHICS 5)."""
+    return _render(request, "withdraw.html", {})
+
+
 @router.get("/j/{code}", response_class=HTMLResponse)
 async def join_link(request: Request, code: str) -> Response:
     """Where a QR code or join link lands: the code is filled in and sent."""
@@ -92,6 +99,7 @@ async def phone_page(request: Request, db: Db, session_id: str) -> Response:
         "consent": {
             "required": live.consent_version is not None,
             "text": live.consent_text or "",
+            "html": sheet.render(live.consent_text),
             "version": live.consent_version,
         },
         "consented": not sessions_service.needs_consent(live, participant),
@@ -179,10 +187,14 @@ async def console_index(request: Request, db: Db) -> Response:
         }
         for s in await sessions_service.list_owned(db, owner=account)
     ]
+    shared = [
+        {"id": s.id, "title": s.title, "closed": s.closed}
+        for s in await sessions_service.list_shared(db, account=account)
+    ]
     return _render(
         request,
         "console_index.html",
-        {"user": {"email": account.email}, "sessions": sessions, "csrf_token": csrf},
+        {"user": {"email": account.email}, "sessions": sessions, "shared": shared, "csrf_token": csrf},
     )
 
 
@@ -212,7 +224,8 @@ async def presenter_page(request: Request, db: Db, session_id: str) -> Response:
     if found is None:
         return _to_login(request)
     account, csrf = found
-    live = await sessions_service.get_owned(db, session_id=session_id, owner=account)
+    # The facilitator, or a researcher they added (who sees results as any screen does, under k).
+    live = await sessions_service.get_readable(db, session_id=session_id, account=account)
     join_url = links(request, live)["join_url"]
     # No fixed size: the SVG keeps its viewBox and fills the presenter's side panel.
     qr_svg = segno.make(join_url, error="m").svg_inline(border=2, dark="#000", light="#fff", omitsize=True)
