@@ -20,7 +20,7 @@ const ACTIONS = {
   'researcher.add': 'added a researcher',
   'researcher.remove': 'removed a researcher',
   export: 'exported',
-  withdrawal: 'withdrew (a participant)',
+  withdrawal: 'withdrew their answers',
   purge: 'purged raw data',
 };
 
@@ -244,7 +244,7 @@ function retentionCard(session) {
     el(
       'p',
       { class: 'hint' },
-      '`thirdspace purge` then deletes answers, entries, notes and messages; questions and final results stay.',
+      'The operator\'s daily "thirdspace purge" then deletes answers, entries, notes and messages; questions and final results stay.',
     ),
     save,
     saved,
