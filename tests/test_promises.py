@@ -81,9 +81,12 @@ async def test_promise_02_no_address_or_user_agent_is_stored(app: Any, settings:
 async def test_promise_03_anonymity_cannot_be_weakened_once_answers_exist(api: Api) -> None:
     study = await build_study(api)
     url = f"/api/sessions/{study.session['id']}"
-    for settings in ({"export_minutes": True}, {"consent_text": "New"}, {"language": "fr"}):
+    longer = {"retention_days": 3000}
+    for settings in ({"export_minutes": True}, {"consent_text": "New"}, {"language": "fr"}, longer):
         r = await api.client.patch(url, json={"settings": settings}, headers=study.auth)
         assert_error(r, 409, "settings_locked", fields={f"settings.{next(iter(settings))}"})
+    shorter = await api.client.patch(url, json={"settings": {"retention_days": 30}}, headers=study.auth)
+    assert shorter.status_code == 200 and shorter.json()["settings"]["retention_days"] == 30
     joined = await api.join(study.session)
     page = await api.client.get(
         f"/s/{study.session['id']}", headers={"Authorization": f"Bearer {joined['participant_token']}"}

@@ -237,7 +237,15 @@ async def update_session(
                 fields={"settings.export_minutes": "cannot be turned on once answers exist"},
             )
         live.export_minutes = export_minutes
-    if retention_days is not None:
+    if retention_days is not None and retention_days != live.retention_days:
+        # Keeping raw answers longer than the participants were told weakens what they agreed to.
+        if answers_exist and retention_days > live.retention_days:
+            raise AppError(
+                409,
+                "settings_locked",
+                "Answers exist, so the retention period can no longer be made longer (shorter is fine).",
+                fields={"settings.retention_days": "cannot be raised once answers exist"},
+            )
         live.retention_days = retention_days
     if title is not None:
         live.title = title
