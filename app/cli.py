@@ -1,4 +1,4 @@
-"""thirdspace serve | migrate | user add | user password | demo"""
+"""thirdspace serve | migrate | user add | user password | demo | export | purge | delete"""
 
 from __future__ import annotations
 
@@ -156,6 +156,110 @@ def _demo(settings: Settings) -> int:
     return 0
 
 
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from app.db import Database
+    from app.research import audit, export
+    from app.sessions.models import LiveSession
+
+    if not _migrated(settings):
+        return _fail(NOT_MIGRATED)
+    target = Path(args.output)
+    as_csv = target.suffix.lower() == ".csv"
+
+    async def run() -> int:
+        database = Database(settings.DATABASE_URL)
+        try:
+            async with database.session() as db:
+                live = await db.get(LiveSession, args.session_id)
+                if live is None:
+                    raise ConfigError(f"no session has the id {args.session_id}.")
+                audit.record(db, session_id=live.id, action="export", detail={"file": target.name})
+                await db.commit()
+            chunks = (
+                export.stream_responses(database, session_id=args.session_id)
+                if as_csv
+                else export.stream_zip(database, session_id=args.session_id)
+            )
+            written = 0
+            # The command line's own event loop: nothing else waits on it while the file is written.
+            with target.open("wb") as out:  # noqa: ASYNC230
+                async for chunk in chunks:
+                    out.write(chunk)
+                    written += len(chunk)
+            return written
+        finally:
+            await database.dispose()
+
+    written = asyncio.run(run())
+    what = "responses.csv" if as_csv else "the research bundle"
+    print(f"Wrote {what} of session {args.session_id} to {target} ({written:,} bytes).")
+    return 0
+
+
+def _purge(settings: Settings, args: argparse.Namespace) -> int:
+    from app.db import Database
+    from app.research import audit, retention
+
+    if not _migrated(settings):
+        return _fail(NOT_MIGRATED)
+
+    async def run() -> list[retention.Purged]:
+        database = Database(settings.DATABASE_URL)
+        try:
+            async with database.session() as db:
+                reports = []
+                for live in await retention.due(db):
+                    report = await retention.purge_session(db, live=live, dry_run=args.dry_run)
+                    if not args.dry_run:
+                        audit.record(
+                            db, session_id=live.id, action="purge", detail={"deleted": report.deleted}
+                        )
+                    reports.append(report)
+                await db.commit()
+                return reports
+        finally:
+            await database.dispose()
+
+    reports = asyncio.run(run())
+    verb = "Would delete" if args.dry_run else "Deleted"
+    if not reports:
+        print("No session is past its retention period: nothing to purge.")
+    for report in reports:
+        counts = ", ".join(f"{n} {name.replace('_', ' ')} rows" for name, n in report.deleted.items())
+        print(f"{verb} from session {report.session_id} ({report.title!r}): {counts}.")
+    return 0
+
+
+def _delete(settings: Settings, args: argparse.Namespace) -> int:
+    from app.db import Database
+    from app.research import audit, retention
+    from app.sessions.models import LiveSession
+
+    if not _migrated(settings):
+        return _fail(NOT_MIGRATED)
+    if not args.yes:
+        return _fail("deleting a session cannot be undone: add --yes to delete it.")
+
+    async def run() -> str:
+        database = Database(settings.DATABASE_URL)
+        try:
+            async with database.session() as db:
+                live = await db.get(LiveSession, args.session_id)
+                if live is None:
+                    raise ConfigError(f"no session has the id {args.session_id}.")
+                title = live.title
+                audit.record(db, session_id=live.id, action="session.delete")
+                await retention.delete_session(db, live=live)
+                await db.commit()
+                return title
+        finally:
+            await database.dispose()
+
+    title = asyncio.run(run())
+    print(f"Deleted session {args.session_id} ({title!r}) and everything in it.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="thirdspace", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -184,6 +288,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("demo", help="create a demo facilitator and a demo session, and print their links")
+
+    export = sub.add_parser("export", help="write a session's research bundle (.zip) or responses.csv (.csv)")
+    export.add_argument("session_id")
+    export.add_argument(
+        "-o", "--output", required=True, help="FILE.zip for the bundle, FILE.csv for responses"
+    )
+
+    purge = sub.add_parser("purge", help="delete raw data of sessions past their retention period")
+    purge.add_argument("--dry-run", action="store_true", help="say what would be deleted, delete nothing")
+
+    delete = sub.add_parser("delete", help="delete a session and everything in it")
+    delete.add_argument("session_id")
+    delete.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
     return parser
 
 
@@ -203,6 +320,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _migrate(settings)
         if args.command == "user":
             return _user(settings, args)
+        if args.command == "export":
+            return _export(settings, args)
+        if args.command == "purge":
+            return _purge(settings, args)
+        if args.command == "delete":
+            return _delete(settings, args)
         return _demo(settings)
     except ConfigError as error:
         return _fail(str(error))

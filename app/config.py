@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     # Failed logins from one address before 429, and the window they are counted in.
     LOGIN_FAILURES_ALLOWED: int = 10
     LOGIN_FAILURE_WINDOW_SECONDS: int = 600
+    # Unknown withdrawal codes from one address before 429, and the window they are counted in: a code
+    # is 64 bits, so the limit is against noise and load, not against guessing.
+    WITHDRAW_FAILURES_ALLOWED: int = Field(default=10, ge=1)
+    WITHDRAW_FAILURE_WINDOW_SECONDS: int = Field(default=600, ge=1)
+    # Days a closed session's raw answers are kept before `thirdspace purge` deletes them, unless the
+    # session sets its own (ETHICS 15).
+    RETENTION_DAYS: int = Field(default=365, ge=1, le=3650)
     # Events a slow socket may fall behind by before it is dropped with 1013.
     SOCKET_QUEUE_MAX: int = 256
     # Seconds between full garbage collections (app/gcpolicy.py); 0 keeps CPython's own schedule.

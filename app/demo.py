@@ -61,7 +61,12 @@ async def ensure_demo(settings: Settings, *, password: str) -> str:
             )
             if live is None:
                 live = await sessions_service.create_session(
-                    db, owner=account, title=DEMO_TITLE, min_group=3, consent_text=DEMO_CONSENT
+                    db,
+                    owner=account,
+                    title=DEMO_TITLE,
+                    min_group=3,
+                    consent_text=DEMO_CONSENT,
+                    retention_days=settings.RETENTION_DAYS,
                 )
                 for prompt, options, multiple in DEMO_QUESTIONS:
                     await polls_service.create_question(

@@ -21,6 +21,7 @@ from app import errors, pages, sockets
 from app.api import auth as auth_api
 from app.api import entries as entries_api
 from app.api import participants as participants_api
+from app.api import research as research_api
 from app.api import sessions as sessions_api
 from app.auth.ratelimit import FailureLimiter, JoinBudget, JoinLimiter
 from app.config import ConfigError, Settings, get_settings
@@ -28,7 +29,7 @@ from app.db import Database
 from app.gcpolicy import FullCollections
 from app.migrate import schema_is_current
 from app.polls import service as polls_service
-from app.polls.results import ResultsTicker
+from app.polls.results import PhoneResultsGate, ResultsTicker
 from app.polls.writer import AnswerWriter
 from app.realtime import channels
 from app.realtime.hub import Hub, backend_for
@@ -92,7 +93,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise ConfigError(
                 "The database is not migrated to the latest schema: run `thirdspace migrate` first."
             )
-        hub = Hub(backend_for(settings.BROKER_URL), queue_max=settings.SOCKET_QUEUE_MAX)
+        hub = Hub(
+            backend_for(settings.BROKER_URL),
+            queue_max=settings.SOCKET_QUEUE_MAX,
+            # No results to phones after the facilitator hid them, whatever the ticker read before.
+            gate=PhoneResultsGate(),
+        )
         await hub.start()
 
         async def report_presence(session_id: str, count: int) -> None:
@@ -137,6 +143,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.login_limiter = FailureLimiter(
         allowed=settings.LOGIN_FAILURES_ALLOWED, window_seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS
     )
+    app.state.withdraw_limiter = FailureLimiter(
+        allowed=settings.WITHDRAW_FAILURES_ALLOWED, window_seconds=settings.WITHDRAW_FAILURE_WINDOW_SECONDS
+    )
     errors.install(app)
 
     app.add_middleware(SecurityHeaders)
@@ -145,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sessions_api.router)
     app.include_router(entries_api.router)
     app.include_router(participants_api.router)
+    app.include_router(research_api.router)
     app.include_router(sockets.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -12,7 +12,8 @@ from app.polls.models import (
     ResultChange,
     ResultState,
 )
-from app.sessions.models import LiveSession, Participant
+from app.research.models import AuditEvent
+from app.sessions.models import ConsentSheet, LiveSession, Participant, SessionResearcher, WithdrawnCode
 
 __all__ = [
     "Account",
@@ -20,6 +21,8 @@ __all__ = [
     "AnswerItem",
     "AnswerReceipt",
     "AnswerWord",
+    "AuditEvent",
+    "ConsentSheet",
     "Entry",
     "EntryVote",
     "LiveSession",
@@ -27,4 +30,6 @@ __all__ = [
     "Question",
     "ResultChange",
     "ResultState",
+    "SessionResearcher",
+    "WithdrawnCode",
 ]

@@ -19,17 +19,21 @@ from app.auth.models import Account
 from app.db import Db
 from app.errors import AppError
 from app.sessions import service as sessions_service
+from app.sessions import sheet
 from app.sessions.deps import participant_cookie
 from app.sessions.models import LiveSession
 
 router = APIRouter(include_in_schema=False)
 
 COLLECTED = (
-    "What is kept: your answers to this session's questions and, if there is an information sheet, "
-    "which version you agreed to and when. What is not kept: your name, e-mail address, IP address, "
-    "device or browser. Your answers are linked only to a random code held in this browser for this "
-    "session, so the facilitator cannot tell who you are, and your answers here cannot be linked to any "
-    "other session. Results are shown only once at least {k} people have answered."
+    "What is kept: your answers to this session's questions, the time each answer was given or changed, "
+    "and, if there is an information sheet, which version you agreed to and when. Research exports "
+    "leave the times out unless the facilitator chose minutes since the start before the first answer; "
+    "they never hold the time of day. You get a withdrawal code: with it you can remove everything you "
+    "gave, during the session or after it, at /withdraw. What is not kept: your name, e-mail address, "
+    "IP address, device or browser. Your answers are linked only to a random code held in this browser "
+    "for this session, so the facilitator cannot tell who you are, and your answers here cannot be "
+    "linked to any other session. Results are shown only once at least {k} people have answered."
 )
 
 
@@ -67,6 +71,12 @@ async def join_page(request: Request) -> Response:
     return _render(request, "join.html", {"code": "", "autostart": False})
 
 
+@router.get("/withdraw", response_class=HTMLResponse)
+async def withdraw_page(request: Request) -> Response:
+    """Withdraw with the five-word code, during or after a session (ETHICS 5)."""
+    return _render(request, "withdraw.html", {})
+
+
 @router.get("/j/{code}", response_class=HTMLResponse)
 async def join_link(request: Request, code: str) -> Response:
     """Where a QR code or join link lands: the code is filled in and sent."""
@@ -89,6 +99,7 @@ async def phone_page(request: Request, db: Db, session_id: str) -> Response:
         "consent": {
             "required": live.consent_version is not None,
             "text": live.consent_text or "",
+            "html": sheet.render(live.consent_text),
             "version": live.consent_version,
         },
         "consented": not sessions_service.needs_consent(live, participant),
@@ -176,10 +187,14 @@ async def console_index(request: Request, db: Db) -> Response:
         }
         for s in await sessions_service.list_owned(db, owner=account)
     ]
+    shared = [
+        {"id": s.id, "title": s.title, "closed": s.closed}
+        for s in await sessions_service.list_shared(db, account=account)
+    ]
     return _render(
         request,
         "console_index.html",
-        {"user": {"email": account.email}, "sessions": sessions, "csrf_token": csrf},
+        {"user": {"email": account.email}, "sessions": sessions, "shared": shared, "csrf_token": csrf},
     )
 
 
@@ -209,7 +224,8 @@ async def presenter_page(request: Request, db: Db, session_id: str) -> Response:
     if found is None:
         return _to_login(request)
     account, csrf = found
-    live = await sessions_service.get_owned(db, session_id=session_id, owner=account)
+    # The facilitator, or a researcher they added (who sees results as any screen does, under k).
+    live = await sessions_service.get_readable(db, session_id=session_id, account=account)
     join_url = links(request, live)["join_url"]
     # No fixed size: the SVG keeps its viewBox and fills the presenter's side panel.
     qr_svg = segno.make(join_url, error="m").svg_inline(border=2, dark="#000", light="#fff", omitsize=True)

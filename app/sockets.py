@@ -253,8 +253,9 @@ async def participant_socket(websocket: WebSocket, session_id: str) -> None:
 @router.websocket("/ws/presenter/{session_id}")
 @_closes_1011_on_error
 async def presenter_socket(websocket: WebSocket, session_id: str) -> None:
-    """A presenter screen: session.state, every shown poll.results, presence."""
-    await _facilitator_socket(websocket, session_id, (channels.presenters(session_id),))
+    """A presenter screen: session.state, every shown poll.results, presence. The session's researchers
+    may watch one too (results under k, as any screen shows them)."""
+    await _facilitator_socket(websocket, session_id, (channels.presenters(session_id),), researchers_too=True)
 
 
 @router.websocket("/ws/console/{session_id}")
@@ -267,7 +268,9 @@ async def console_socket(websocket: WebSocket, session_id: str) -> None:
     )
 
 
-async def _facilitator_socket(websocket: WebSocket, session_id: str, listens: tuple[str, ...]) -> None:
+async def _facilitator_socket(
+    websocket: WebSocket, session_id: str, listens: tuple[str, ...], *, researchers_too: bool = False
+) -> None:
     """The session owner's sockets: the same credential, ownership and Origin rules and snapshot."""
     app = websocket.app
     if not origin_allowed(websocket):
@@ -278,7 +281,10 @@ async def _facilitator_socket(websocket: WebSocket, session_id: str, listens: tu
     async with database.read_session() as db:
         account = await account_from_token(db, app.state.secret_key, token) if token else None
         live = await db.get(LiveSession, session_id) if account else None
-    if account is None or live is None or live.owner_id != account.id:
+        allowed = account is not None and live is not None and live.owner_id == account.id
+        if not allowed and researchers_too and account is not None and live is not None:
+            allowed = await sessions_service.is_researcher(db, session_id=session_id, account=account)
+    if not allowed:
         await _refuse(websocket, "log in as this session's facilitator")
         return
     await websocket.accept()

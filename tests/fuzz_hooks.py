@@ -18,9 +18,11 @@ _next = 0
 
 
 CONSENT = "/api/sessions/{session_id}/consent"
+# "Withdraw my answers" (issue 9): a participant route too; each call that succeeds deletes one.
+WITHDRAW = "/api/sessions/{session_id}/withdraw"
 
 
-@schemathesis.auth().apply_to(path_regex="^/api/sessions").skip_for(path=CONSENT)
+@schemathesis.auth().apply_to(path_regex="^/api/sessions").skip_for(path=CONSENT).skip_for(path=WITHDRAW)
 class Facilitator:
     def get(self, case: Any, context: Any) -> str:
         return os.environ["THIRDSPACE_FUZZ_TOKEN"]
@@ -29,7 +31,7 @@ class Facilitator:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
 
 
-@schemathesis.auth(refresh_interval=None).apply_to(path=CONSENT)
+@schemathesis.auth(refresh_interval=None).apply_to(path=CONSENT).apply_to(path=WITHDRAW)
 class FreshParticipant:
     def get(self, case: Any, context: Any) -> str:
         global _next

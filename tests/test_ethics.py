@@ -147,6 +147,7 @@ class TestConsent:
         assert joined["consent"] == {
             "required": True,
             "text": text,
+            "html": f"<p>{text}</p>\n",
             "version": hashlib.sha256(text.encode()).hexdigest(),
             "agreed": False,
         }

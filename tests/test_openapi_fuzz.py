@@ -29,7 +29,8 @@ from tests.factories import PASSWORD
 ROOT = Path(__file__).resolve().parent.parent
 # Per operation: bounded, so the run stays near half a minute on two shared cores.
 MAX_EXAMPLES = 20
-PARTICIPANTS = 100
+# Consent and withdrawal each use up participants (declining and withdrawing delete them).
+PARTICIPANTS = 200
 
 # (method, path, check, why): the only checks switched off, each for one route and one reason.
 SKIPPED = [
@@ -69,6 +70,16 @@ fail-on = ["missing_auth"]
 [[operations]]
 include-path = "/api/sessions/{{session_id}}/consent"
 parameters = {{ "path.session_id" = "{consent_session_id}" }}
+
+[[operations]]
+include-path = "/api/sessions/{{session_id}}/withdraw"
+parameters = {{ "path.session_id" = "{consent_session_id}" }}
+
+# Deleting works on a session of its own, so the other routes keep theirs.
+[[operations]]
+include-method = "DELETE"
+include-path = "/api/sessions/{{session_id}}"
+parameters = {{ "path.session_id" = "{doomed_session_id}" }}
 {skipped}
 """
 
@@ -114,6 +125,7 @@ def test_schemathesis_finds_nothing(server_process: ServerProcess, tmp_path: Pat
             headers=auth,
         ).json()
         consent_session = _session(http, _token(http, "other@example.org"), consent_text="The sheet.")
+        doomed = _session(http, auth, min_group=3)
         tokens = []
         for _ in range(PARTICIPANTS):
             http.cookies.clear()
@@ -132,6 +144,7 @@ def test_schemathesis_finds_nothing(server_process: ServerProcess, tmp_path: Pat
             session_id=session["id"],
             question_id=question["id"],
             consent_session_id=consent_session["id"],
+            doomed_session_id=doomed["id"],
             skipped=skipped,
         )
     )

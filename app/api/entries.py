@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.auth.deps import FACILITATOR_REFUSALS
+from app.auth.deps import FACILITATOR_REFUSALS, CurrentFacilitator
 from app.db import Db
 from app.errors import error_responses
 from app.polls import entries as polls_entries
@@ -13,6 +13,7 @@ from app.polls import service as polls_service
 from app.polls.models import Question
 from app.polls.schemas import EntriesPublic, EntryPublic, EntryUpdate
 from app.realtime import channels, outbox
+from app.research import audit
 from app.sessions.deps import OwnedSession
 from app.snapshots import queue_results
 
@@ -62,13 +63,25 @@ async def list_entries(db: Db, live: OwnedSession, question_id: str) -> EntriesP
     ),
 )
 async def update_entry(
-    db: Db, live: OwnedSession, question_id: str, entry_id: str, body: EntryUpdate
+    db: Db,
+    live: OwnedSession,
+    facilitator: CurrentFacilitator,
+    question_id: str,
+    entry_id: str,
+    body: EntryUpdate,
 ) -> EntryPublic:
     """Approve, hide or archive an entry; highlight or mark a Q&A question answered (Q&A questions only,
     else `422`). Shows at once, on every screen."""
     question = await polls_service.get_question(db, live=live, question_id=question_id)
     entry = await polls_entries.get(db, question=question, entry_id=entry_id)
     changed = await polls_entries.moderate(db, question=question, entry=entry, change=body)
+    audit.record(
+        db,
+        session_id=live.id,
+        action="moderation",
+        account=facilitator,
+        detail={"question_id": question.id, "entry_id": entry.id, **body.model_dump(exclude_unset=True)},
+    )
     votes = await _votes(db, question, live.min_group)
     qa = question.kind == "qa"
     for each in changed:

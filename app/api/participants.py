@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from app.api.common import client_address, too_many_wrong_codes
-from app.auth.ratelimit import JoinLimiter, TooManyWrongCodes
+from app.api.common import client_address, refuse_if_limited, too_many_wrong_codes
+from app.auth.ratelimit import FailureLimiter, JoinLimiter, TooManyWrongCodes
 from app.db import Db
 from app.errors import AppError, error_responses
-from app.polls import service as polls_service
+from app.research import audit
+from app.sessions import codes, sheet
 from app.sessions import service as sessions_service
 from app.sessions.deps import CurrentParticipant, ParticipantSession, participant_cookie
 from app.sessions.joins import OpenSession, OpenSessionsByCode
+from app.sessions.models import Participant, WithdrawnCode
 from app.sessions.schemas import (
     ConsentPublic,
     ConsentRequest,
@@ -19,8 +21,10 @@ from app.sessions.schemas import (
     JoinPublic,
     JoinRequest,
     JoinSessionPublic,
+    WithdrawPublic,
+    WithdrawRequest,
 )
-from app.snapshots import queue_results
+from app.withdrawal import remove_participant
 
 router = APIRouter(prefix="/api", tags=["participants"])
 
@@ -65,10 +69,16 @@ async def join(request: Request, response: Response, body: JoinRequest) -> JoinP
     if live is None:
         raise unknown_code()
     returning = await _returning_participant(request, live)
+    withdrawal_code = None
     if returning is not None:
         token, agreed = returning
     else:
-        joined = await request.app.state.joins.join(session_id=live.id)
+        # No sheet to agree to: the withdrawal code comes now (ETHICS 5), else with consent.
+        withdrawal_code = codes.new_code() if live.consent_version is None else None
+        joined = await request.app.state.joins.join(
+            session_id=live.id,
+            withdrawal_code_hash=codes.hash_code(withdrawal_code) if withdrawal_code else None,
+        )
         if joined is None:  # the session closed a moment ago
             raise unknown_code()
         token, agreed = joined[1], False
@@ -86,10 +96,12 @@ async def join(request: Request, response: Response, body: JoinRequest) -> JoinP
         consent=ConsentPublic(
             required=live.consent_version is not None,
             text=live.consent_text or "",
+            html=sheet.render(live.consent_text),
             version=live.consent_version,
             agreed=agreed,
         ),
         continued=returning is not None,
+        withdrawal_code=withdrawal_code,
     )
 
 
@@ -103,7 +115,7 @@ async def _returning_participant(request: Request, live: OpenSession) -> tuple[s
         participant = await sessions_service.participant_by_token(db, session_id=live.id, token=token)
     if participant is None:
         return None
-    agreed = live.consent_version is not None and participant.consent_version == live.consent_version
+    agreed = live.consent_version is not None and participant.consent_version is not None
     return token, agreed
 
 
@@ -128,22 +140,69 @@ async def consent(
     participant: CurrentParticipant,
     body: ConsentRequest,
 ) -> ConsentResultPublic:
-    """Agree to the information sheet, or decline (`"agree": false`), which deletes the participant and
-    their answers; a closed question's exact result is then computed again without them, and an open
-    one counts the removal as one change towards its next step."""
-    removal = (
-        None if body.agree else await polls_service.participant_leaving(db, participant_id=participant.id)
-    )
-    agreed = await sessions_service.record_consent(
+    """Agree to the information sheet, which returns the participant's withdrawal code (shown once), or
+    decline (`"agree": false`), which deletes the participant and their answers; a closed question's
+    exact result is then computed again without them, and an open one counts the removal as one change
+    towards its next step."""
+    code = await sessions_service.record_consent(
         db, live=live, participant=participant, version=body.version, agree=body.agree
     )
-    if removal is not None:
+    if not body.agree:
         response.delete_cookie(participant_cookie(live.id))
-        # Declining removes the participant and, with them, any answers: closed results are recomputed
-        # and shown at once; open ones count the removal as one change towards their next step.
-        await polls_service.participant_left(db, removal=removal)
-        for question in removal.closed:
-            queue_results(db, question.id)
-        for question in removal.open:
-            queue_results(db, question.id, force=False)
-    return ConsentResultPublic(agreed=agreed)
+        await remove_participant(db, participant=participant)
+    return ConsentResultPublic(agreed=body.agree, withdrawal_code=code)
+
+
+def _withdrawn(db: Db, participant: Participant) -> None:
+    audit.record(db, session_id=participant.session_id, action="withdrawal", actor="participant")
+
+
+@router.post(
+    "/withdraw",
+    responses=error_responses(
+        400,
+        404,
+        422,
+        429,
+        s404="No participant holds this code (`unknown_code`).",
+        s429="Too many unknown codes from this address (`too_many_attempts`); `Retry-After` says when "
+        "to try again.",
+    ),
+)
+async def withdraw(request: Request, db: Db, body: WithdrawRequest) -> WithdrawPublic:
+    """Withdraw with the five-word code, during or after the session: every answer, entry, vote,
+    comment, note and private message of that participant leaves results, screens and every export
+    made from now on. A code already used answers `withdrawn` again. Unknown codes are limited per
+    address (the address is held in memory only, under an hourly key)."""
+    limiter: FailureLimiter = request.app.state.withdraw_limiter
+    address = client_address(request)
+    refuse_if_limited(limiter, address, failures="unknown withdrawal codes")
+    participant = await sessions_service.participant_by_withdrawal_code(db, code=body.code)
+    if participant is None:
+        normalised = codes.normalise(body.code)
+        if normalised is not None and await db.get(WithdrawnCode, codes.hash_code(normalised)) is not None:
+            return WithdrawPublic()
+        limiter.fail(address)
+        raise AppError(
+            404,
+            "unknown_code",
+            "No answers are held under that code. Check the five words (in order) and try again.",
+        )
+    await remove_participant(db, participant=participant)
+    _withdrawn(db, participant)
+    return WithdrawPublic()
+
+
+@router.post(
+    "/sessions/{session_id}/withdraw",
+    responses=error_responses(401, 404, s401="No participant token (or cookie) of this session."),
+)
+async def withdraw_me(
+    response: Response, db: Db, live: ParticipantSession, participant: CurrentParticipant
+) -> WithdrawPublic:
+    """ "Withdraw my answers" on the phone during the session: the participant's own token stands in for
+    the code, with the same effect as `POST /api/withdraw`; the participant cookie is cleared."""
+    response.delete_cookie(participant_cookie(live.id))
+    await remove_participant(db, participant=participant)
+    _withdrawn(db, participant)
+    return WithdrawPublic()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 from pydantic import TypeAdapter
 
-from app.auth.deps import FACILITATOR_REFUSALS, CurrentFacilitator
+from app.auth.deps import FACILITATOR_REFUSALS, CurrentAccount, CurrentFacilitator
 from app.db import Db
 from app.errors import error_responses
 from app.polls import results as polls_results
@@ -19,8 +19,9 @@ from app.polls.schemas import (
     ResultsPublic,
     SessionDetailPublic,
 )
+from app.research import audit
 from app.sessions import service as sessions_service
-from app.sessions.deps import OwnedSession
+from app.sessions.deps import OwnedSession, ReadableSession
 from app.sessions.models import LiveSession
 from app.sessions.schemas import (
     CurrentPublic,
@@ -56,7 +57,11 @@ async def session_public(request: Request, db: Db, live: LiveSession) -> Session
         code=live.code,
         **links(request, live),
         settings=SessionSettingsPublic(
-            min_group=live.min_group, consent_text=live.consent_text, language=live.language
+            min_group=live.min_group,
+            consent_text=live.consent_text,
+            language=live.language,
+            retention_days=live.retention_days,
+            export_minutes=live.export_minutes,
         ),
         closed=live.closed,
         created_at=live.created_at,
@@ -81,22 +86,31 @@ async def create_session(
         min_group=body.settings.min_group,
         consent_text=body.settings.consent_text,
         language=body.settings.language,
+        retention_days=body.settings.retention_days or request.app.state.settings.RETENTION_DAYS,
+        export_minutes=body.settings.export_minutes,
     )
+    audit.record(db, session_id=live.id, action="session.create", account=facilitator)
     return await session_public(request, db, live)
 
 
 @router.get("", responses=error_responses(*FACILITATOR_REFUSALS))
-async def list_sessions(db: Db, facilitator: CurrentFacilitator) -> list[SessionSummaryPublic]:
-    """Your sessions, newest first."""
+async def list_sessions(db: Db, account: CurrentAccount) -> list[SessionSummaryPublic]:
+    """Your sessions, newest first, then the sessions shared with you as a researcher (`role`)."""
+    owned = await sessions_service.list_owned(db, owner=account)
+    shared = await sessions_service.list_shared(db, account=account)
     return [
-        SessionSummaryPublic(id=s.id, title=s.title, code=s.code, closed=s.closed, created_at=s.created_at)
-        for s in await sessions_service.list_owned(db, owner=facilitator)
+        SessionSummaryPublic(
+            id=s.id, title=s.title, code=s.code, closed=s.closed, created_at=s.created_at, role=role
+        )
+        for sessions, role in ((owned, "facilitator"), (shared, "researcher"))
+        for s in sessions
     ]
 
 
 @router.get("/{session_id}", responses=error_responses(*FACILITATOR_REFUSALS, 404))
-async def get_session(request: Request, db: Db, live: OwnedSession) -> SessionDetailPublic:
-    """The session, its settings, its questions and its current question id."""
+async def get_session(request: Request, db: Db, live: ReadableSession) -> SessionDetailPublic:
+    """The session, its settings, its questions and its current question id (for its facilitator and
+    the researchers they added)."""
     return await session_public(request, db, live)
 
 
@@ -113,7 +127,7 @@ async def get_session(request: Request, db: Db, live: OwnedSession) -> SessionDe
     ),
 )
 async def update_session(
-    request: Request, db: Db, live: OwnedSession, body: SessionUpdate
+    request: Request, db: Db, live: OwnedSession, facilitator: CurrentFacilitator, body: SessionUpdate
 ) -> SessionDetailPublic:
     """Rename, change settings, or close for good (`"closed": true`). Once the session has an answer,
     `settings.min_group` cannot be lowered and neither `settings.consent_text` nor `settings.language`
@@ -123,6 +137,7 @@ async def update_session(
     k_before = live.min_group
     language_before = live.language
     closing_questions = []
+    was_closed = live.closed
     if body.closed and not live.closed:
         # Closing the session closes its open questions for good, each with its exact result (ETHICS 9).
         closing_questions = await polls_service.close_open_questions(db, live=live)
@@ -133,9 +148,21 @@ async def update_session(
         min_group=settings.min_group if settings else None,
         consent_text=settings.consent_text if settings else None,
         language=settings.language if settings else None,
+        retention_days=settings.retention_days if settings else None,
+        export_minutes=settings.export_minutes if settings else None,
         close=bool(body.closed),
         answers_exist=await polls_service.has_answers(db, session_id=live.id),
     )
+    if settings is not None and settings.model_fields_set:
+        audit.record(
+            db,
+            session_id=live.id,
+            action="session.settings",
+            account=facilitator,
+            detail={"changed": sorted(settings.model_fields_set)},
+        )
+    if body.closed and not was_closed:
+        audit.record(db, session_id=live.id, action="session.close", account=facilitator)
     request.app.state.open_sessions.forget(live.code)
     if live.language != language_before:
         await polls_service.rekey_hidden_words(db, live=live)
@@ -210,7 +237,7 @@ async def create_question(db: Db, live: OwnedSession, body: QuestionCreate) -> Q
     ),
 )
 async def update_question(
-    db: Db, live: OwnedSession, question_id: str, body: QuestionUpdate
+    db: Db, live: OwnedSession, facilitator: CurrentFacilitator, question_id: str, body: QuestionUpdate
 ) -> QuestionPublic:
     """Open (`"open": true`), close for good (`"open": false`), show or hide results on phones, show a
     question's comments on the presenter (`show_comments`, only on a question that takes comments, else
@@ -218,12 +245,43 @@ async def update_question(
     empty once normalised is `422` too). JSON Schema cannot say which kinds take which field: the
     refusals are `422` with `error.fields` naming it."""
     question = await polls_service.get_question(db, live=live, question_id=question_id)
+    opened_before, visible_before = question.opened_at is not None, question.results_visible
     closed_now = await polls_service.update_question(db, live=live, question=question, change=body)
+    _audit_question(db, facilitator, question, body, opened_before, visible_before, closed_now)
     if live.current_question_id == question.id:
         queue_session_state(db, live, question)
     elif closed_now or body.show_comments is not None or body.hidden_words is not None:
         queue_results(db, question.id)
     return question_public(question)
+
+
+def _audit_question(
+    db: Db,
+    facilitator: CurrentFacilitator,
+    question: Question,
+    body: QuestionUpdate,
+    opened_before: bool,
+    visible_before: bool,
+    closed_now: bool,
+) -> None:
+    """Open, close, reveal, hide and moderation (shown comments, hidden words) go to the audit log."""
+    actions = []
+    if body.open is True and not opened_before:
+        actions.append("question.open")
+    if closed_now:
+        actions.append("question.close")
+    if body.results_visible is not None and body.results_visible != visible_before:
+        actions.append("question.reveal" if body.results_visible else "question.hide")
+    if body.show_comments is not None or body.hidden_words is not None:
+        actions.append("moderation")
+    for action in actions:
+        audit.record(
+            db,
+            session_id=question.session_id,
+            action=action,
+            account=facilitator,
+            detail={"question_id": question.id},
+        )
 
 
 @router.post(
@@ -244,7 +302,8 @@ async def duplicate_question(db: Db, live: OwnedSession, question_id: str) -> Qu
     response_model_exclude_unset=True,
     responses=error_responses(*FACILITATOR_REFUSALS, 404),
 )
-async def get_results(db: Db, live: OwnedSession, question_id: str) -> ResultsPublic:
-    """The result as screens show it, under the k rule."""
+async def get_results(db: Db, live: ReadableSession, question_id: str) -> ResultsPublic:
+    """The result as screens show it, under the k rule (for the facilitator and the researchers they
+    added)."""
     question = await polls_service.get_question(db, live=live, question_id=question_id)
     return await polls_results.shown(db, question=question, k=live.min_group)

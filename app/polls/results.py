@@ -333,6 +333,51 @@ class ResultsTicker:
             await publish_results(self._hub, question=step.question, result=step.shown)
 
 
+class PhoneResultsGate:
+    """The hub's gate for phones: `poll.results` reaches a session's phones only for the current
+    question while its results are visible, as the last `session.state` on the phones' channel said.
+
+    The ticker reads a question (results visible), computes, and publishes; a facilitator who hides
+    the results in between has already sent phones `session.state` with `results_visible: false`, and
+    the ticker's stale publish would follow it. Deciding here, in delivery order on the channel, closes
+    that race on every backend (a Redis channel keeps its order too). Before this process has seen a
+    session's `session.state`, nothing is dropped: the race needs a hide, and a hide sends one."""
+
+    # Sessions whose last state is kept; past it, start afresh (unknown only ever lets results through
+    # that the publisher itself judged visible).
+    MAX_SESSIONS = 10_000
+
+    def __init__(self) -> None:
+        # session id -> (current question id, its results_visible)
+        self._shown: dict[str, tuple[str | None, bool]] = {}
+
+    def __call__(self, channel: str, text: str) -> bool:
+        if not channel.endswith(channels.PARTICIPANTS_SUFFIX):
+            return True
+        if text.startswith('{"type":"session.state"'):
+            data = json.loads(text)["data"]
+            current = data.get("current")
+            session_id = channel.removeprefix(channels.SESSION_PREFIX).removesuffix(
+                channels.PARTICIPANTS_SUFFIX
+            )
+            if len(self._shown) >= self.MAX_SESSIONS:
+                self._shown.clear()
+            self._shown[session_id] = (
+                (current["id"], bool(current.get("results_visible"))) if current else (None, False)
+            )
+            return True
+        if text.startswith('{"type":"poll.results"'):
+            session_id = channel.removeprefix(channels.SESSION_PREFIX).removesuffix(
+                channels.PARTICIPANTS_SUFFIX
+            )
+            shown = self._shown.get(session_id)
+            if shown is None:
+                return True
+            question_id = json.loads(text)["data"]["question_id"]
+            return shown == (question_id, True)
+        return True
+
+
 async def publish_results(hub: Hub, *, question: Question, result: ResultsPublic) -> None:
     """poll.results to presenter screens always, and to phones while the results are visible."""
     targets: tuple[str, ...] = (channels.presenters(question.session_id),)

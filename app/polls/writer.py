@@ -312,7 +312,7 @@ class AnswerWriter(GroupCommit[_Pending]):
             raise AnswerRejected(
                 "You are no longer in this session; join again with the code.", "not_participant"
             )
-        if live.consent_version is not None and participant.consent_version != live.consent_version:
+        if live.consent_version is not None and participant.consent_version is None:
             raise AnswerRejected(
                 "Read the information sheet and agree to it before answering.", "consent_required"
             )

@@ -6,9 +6,13 @@ from __future__ import annotations
 RESULTS_DIRTY = "results.dirty"
 
 
+SESSION_PREFIX = "session."
+PARTICIPANTS_SUFFIX = ".participants"
+
+
 def participants(session_id: str) -> str:
     """Every phone of a session."""
-    return f"session.{session_id}.participants"
+    return f"{SESSION_PREFIX}{session_id}{PARTICIPANTS_SUFFIX}"
 
 
 def presenters(session_id: str) -> str:

@@ -16,6 +16,9 @@ from app.realtime.envelope import encode, envelope_seq
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[str, str], None]
+# Decides, in delivery order, whether a text published to a channel reaches that channel's local
+# subscribers (see Hub's `gate`).
+Gate = Callable[[str, str], bool]
 
 
 class Closed:
@@ -150,9 +153,15 @@ def backend_for(url: str) -> Backend:
 
 
 class Hub:
-    def __init__(self, backend: Backend, *, queue_max: int = 256) -> None:
+    """`gate`, if given, sees every text as it is delivered to this process's subscribers, in the order
+    the backend delivers them, and may drop it: a rule that depends on what came before on the same
+    channel (no results to phones after "results hidden") is kept there, in order, with no race
+    between the publisher's reading of the database and the facilitator's change."""
+
+    def __init__(self, backend: Backend, *, queue_max: int = 256, gate: Gate | None = None) -> None:
         self._backend = backend
         self._queue_max = queue_max
+        self._gate = gate
         self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
 
     async def start(self) -> None:
@@ -201,6 +210,8 @@ class Hub:
         return len(self._subscribers.get(channel, ()))
 
     def _deliver(self, channel: str, text: str) -> None:
+        if self._gate is not None and not self._gate(channel, text):
+            return
         for sub in tuple(self._subscribers.get(channel, ())):
             sub.deliver(text)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
 
-from app.auth.deps import CurrentFacilitator, bearer_token
+from app.auth.deps import CurrentAccount, CurrentFacilitator, bearer_token
 from app.db import Db
 from app.errors import AppError
 from app.sessions import service
@@ -30,6 +30,14 @@ async def _owned_session(session_id: str, db: Db, facilitator: CurrentFacilitato
 
 
 OwnedSession = Annotated[LiveSession, Depends(_owned_session)]
+
+
+async def _readable_session(session_id: str, db: Db, account: CurrentAccount) -> LiveSession:
+    return await service.get_readable(db, session_id=session_id, account=account)
+
+
+# The session's facilitator, or a researcher they added: may read results and export, not run it.
+ReadableSession = Annotated[LiveSession, Depends(_readable_session)]
 
 
 # As the OpenAPI describes it; the browser pages send the participant cookie instead (its name holds the

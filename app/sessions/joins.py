@@ -66,6 +66,7 @@ class _Join:
     session_id: str
     participant_id: str
     token_hash: str
+    withdrawal_code_hash: str | None
     done: asyncio.Future[bool]
 
 
@@ -76,13 +77,18 @@ class JoinWriter(GroupCommit[_Join]):
         super().__init__(batch_max=batch_max)
         self._database = database
 
-    async def join(self, *, session_id: str) -> tuple[str, str] | None:
+    async def join(
+        self, *, session_id: str, withdrawal_code_hash: str | None = None
+    ) -> tuple[str, str] | None:
         """A new participant of an open session: (participant id, token), the token 256 random bits of
-        which only the SHA-256 is stored. None when the session closed meanwhile."""
+        which only the SHA-256 is stored, with the hash of their withdrawal code when it comes at join.
+        None when the session closed meanwhile."""
         token = secrets.token_urlsafe(32)
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         participant_id = new_id()
-        self._put(_Join(session_id, participant_id, hash_participant_token(token), done))
+        self._put(
+            _Join(session_id, participant_id, hash_participant_token(token), withdrawal_code_hash, done)
+        )
         return (participant_id, token) if await done else None
 
     async def _write(self, batch: list[_Join]) -> None:
@@ -102,6 +108,7 @@ class JoinWriter(GroupCommit[_Join]):
                     "id": j.participant_id,
                     "session_id": j.session_id,
                     "token_hash": j.token_hash,
+                    "withdrawal_code_hash": j.withdrawal_code_hash,
                     "created_at": now,
                 }
                 for j in batch

@@ -46,6 +46,28 @@ class _Strict(BaseModel):
 Language = Literal["cy", "de", "en", "es", "fr", "it", "nl", "pt"]
 
 
+# A day to ten years: how long raw answers are kept after the session closes (ETHICS 15).
+RetentionDays = Annotated[
+    int,
+    Field(
+        strict=True,
+        ge=1,
+        le=3650,
+        description="Days after the session closes (or, left open, after it was created) that "
+        "`thirdspace purge` deletes its raw answers, entries, notes and messages: 1 to 3,650.",
+    ),
+    WHOLE,
+]
+ExportMinutes = Annotated[
+    bool,
+    Field(
+        strict=True,
+        description="Exports give each answer's minutes since the session's first question opened "
+        "(never the time of day). Can be turned on only before the first answer.",
+    ),
+]
+
+
 class SessionSettingsIn(_Strict):
     min_group: MinGroup = 5
     consent_text: ConsentText | None = None
@@ -54,12 +76,18 @@ class SessionSettingsIn(_Strict):
         description="The language word-cloud entries are read in (lemmas, stopwords); it cannot change "
         "once the session has an answer.",
     )
+    retention_days: RetentionDays | None = Field(
+        default=None, description="Default: the server's THIRDSPACE_RETENTION_DAYS."
+    )
+    export_minutes: ExportMinutes = False
 
 
 class SessionSettingsUpdate(_Strict):
     min_group: MinGroup | None = None
     consent_text: ConsentText | None = None
     language: Language | None = None
+    retention_days: RetentionDays | None = None
+    export_minutes: ExportMinutes | None = None
 
 
 class SessionCreate(_Strict):
@@ -77,6 +105,8 @@ class SessionSettingsPublic(BaseModel):
     min_group: int = Field(description="k, the fewest answers any shown result may be made of.")
     consent_text: str | None = Field(description="The information sheet, or null for none.")
     language: str = Field(description="The language word-cloud entries are read in.")
+    retention_days: int = Field(description="Days raw answers are kept after the session closes.")
+    export_minutes: bool = Field(description="Whether exports carry minutes since the start.")
 
 
 class SessionPublic(BaseModel):
@@ -99,6 +129,10 @@ class SessionSummaryPublic(BaseModel):
     code: str
     closed: bool
     created_at: datetime
+    role: Literal["facilitator", "researcher"] = Field(
+        default="facilitator",
+        description="facilitator: your own session; researcher: shared with you (results and exports).",
+    )
 
 
 class CurrentPublic(BaseModel):
@@ -117,6 +151,11 @@ class JoinRequest(_Strict):
 class ConsentPublic(BaseModel):
     required: bool = Field(description="Whether the session has an information sheet to agree to.")
     text: str = Field(description='The information sheet, or "" for none.')
+    html: str = Field(
+        default="",
+        description="The sheet's Markdown rendered to HTML and sanitised (markdown-it-py, then nh3): safe "
+        "to insert into a page.",
+    )
     version: str | None = Field(description="The SHA-256 of the sheet's text (hex), or null for none.")
     agreed: bool = Field(
         default=False,
@@ -139,6 +178,11 @@ class JoinPublic(BaseModel):
         description="True when the browser sent this session's participant cookie and continues as that "
         "participant (same token) instead of becoming a new one.",
     )
+    withdrawal_code: str | None = Field(
+        default=None,
+        description="Five words: the participant's withdrawal code, shown once, when the session has no "
+        "information sheet (else it comes with consent). Null for a continued participant.",
+    )
 
 
 class ConsentRequest(_Strict):
@@ -150,3 +194,46 @@ class ConsentRequest(_Strict):
 
 class ConsentResultPublic(BaseModel):
     agreed: bool
+    withdrawal_code: str | None = Field(
+        default=None,
+        description="Five words, shown once: with it the participant can withdraw everything they gave, "
+        "during or after the session (`POST /api/withdraw`). Null when declining.",
+    )
+
+
+class WithdrawRequest(_Strict):
+    code: Annotated[
+        str,
+        not_blank(200),
+        STRIP,
+        Field(description="The five-word withdrawal code; case, spaces and hyphens between words are free."),
+    ]
+
+
+class WithdrawPublic(BaseModel):
+    withdrawn: Literal[True] = True
+
+
+class SheetVersionPublic(BaseModel):
+    version: str = Field(description="The SHA-256 of the sheet's text (hex).")
+    created_at: datetime
+    current: bool
+    participants: int = Field(description="How many participants agreed to this version (a count only).")
+    text: str
+
+
+class SheetVersionsPublic(BaseModel):
+    versions: list[SheetVersionPublic]
+
+
+class ResearcherAdd(_Strict):
+    email: Annotated[str, not_blank(320), STRIP, Field(description="The e-mail of an existing account.")]
+
+
+class ResearcherPublic(BaseModel):
+    id: str
+    email: str
+
+
+class ResearchersPublic(BaseModel):
+    researchers: list[ResearcherPublic]

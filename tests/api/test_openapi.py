@@ -33,9 +33,18 @@ def _operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]
 class TestDescribed:
     async def test_every_route_has_a_typed_reply(self, api: Api) -> None:
         operations = _operations(await _openapi(api))
-        assert len(operations) == 14  # 12, and the two moderation routes of the entries
+        # 12, the two moderation routes of the entries, and the research routes (issue 9).
+        assert len(operations) == 24
+        downloads = {"/api/sessions/{session_id}/export.zip", "/api/sessions/{session_id}/export.csv"}
         for method, path, operation in operations:
             (status,) = [s for s in operation["responses"] if s.startswith("2")]
+            if status == "204":
+                assert "content" not in operation["responses"][status], (method, path)
+                continue
+            if path in downloads:
+                (media,) = operation["responses"][status]["content"]
+                assert media in ("application/zip", "text/csv"), (method, path)
+                continue
             schema = operation["responses"][status]["content"]["application/json"]["schema"]
             refs = [schema.get("$ref"), schema.get("items", {}).get("$ref")]
             refs += [member.get("$ref") for member in schema.get("oneOf", [])]  # a union by kind
@@ -58,7 +67,7 @@ class TestDescribed:
             "ParticipantToken",
         }
         for method, path, operation in _operations(schema):
-            if path.startswith("/api/sessions") and not path.endswith("/consent"):
+            if path.startswith("/api/sessions") and not path.endswith(("/consent", "/withdraw")):
                 assert operation["security"] == [{"AccessToken": []}, {"LoginCookie": []}], (method, path)
                 assert {"401", "403"} <= set(operation["responses"]), (method, path)
 
@@ -131,7 +140,7 @@ class TestAllowHeader:
     async def test_names_every_method_of_the_path(self, api: Api) -> None:
         r = await api.client.request("OPTIONS", "/api/sessions/abc", headers=await api.quick_facilitator())
         assert_error(r, 405, "method_not_allowed")
-        assert {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "PATCH"}
+        assert {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "PATCH", "DELETE"}
 
     async def test_a_path_with_one_route(self, api: Api) -> None:
         r = await api.client.delete("/api/join")

@@ -23,7 +23,7 @@ class TestJoin:
         r = await api.client.post("/api/join", json={"code": session["code"]})
         assert r.status_code == 200
         body = r.json()
-        assert set(body) == {"participant_token", "session", "consent", "continued"}
+        assert set(body) == {"participant_token", "session", "consent", "continued", "withdrawal_code"}
         assert body["session"] == {"id": session["id"], "title": "Workshop"}
         # At least 128 random bits (ETHICS 1): 32 bytes in URL-safe base64 is 43 characters.
         assert len(body["participant_token"]) >= 43
@@ -138,7 +138,8 @@ class TestJoinAgainFromTheSameBrowser:
         assert again["consent"]["agreed"] is True
         assert await self._participants(api, session["id"]) == 1
 
-    async def test_a_changed_sheet_must_be_agreed_again(self, api: Api) -> None:
+    async def test_a_changed_sheet_keeps_the_version_agreed_to(self, api: Api) -> None:
+        # Issue 9: editing the sheet after people consented makes a new version; they keep theirs.
         auth = await api.quick_facilitator()
         session = await api.create_session(auth, consent_text=SHEET)
         first = (await api.client.post("/api/join", json={"code": session["code"]})).json()
@@ -149,8 +150,9 @@ class TestJoinAgainFromTheSameBrowser:
         assert r.status_code == 200, r.text
         again = (await api.client.post("/api/join", json={"code": session["code"]})).json()
         assert again["participant_token"] == first["participant_token"]
-        assert again["consent"]["agreed"] is False
+        assert again["consent"]["agreed"] is True
         assert again["consent"]["text"] == "New sheet"
+        assert again["withdrawal_code"] is None  # shown once, at consent
 
     async def test_a_declined_participant_joins_afresh(self, api: Api) -> None:
         session = await api.create_session(await api.quick_facilitator(), consent_text=SHEET)
@@ -205,7 +207,14 @@ class TestConsent:
     async def test_session_without_a_sheet_needs_no_consent(self, api: Api) -> None:
         session = await api.create_session(await api.quick_facilitator())
         joined = await api.join(session)
-        assert joined["consent"] == {"required": False, "text": "", "version": None, "agreed": False}
+        assert joined["consent"] == {
+            "required": False,
+            "text": "",
+            "html": "",
+            "version": None,
+            "agreed": False,
+        }
+        assert len(joined["withdrawal_code"].split("-")) >= 5  # no sheet: the code comes at join
 
     async def test_consent_without_a_sheet_is_409(self, api: Api) -> None:
         session = await api.create_session(await api.quick_facilitator())
@@ -218,6 +227,7 @@ class TestConsent:
         assert joined["consent"] == {
             "required": True,
             "text": SHEET,
+            "html": f"<p>{SHEET}</p>\n",
             "version": hashlib.sha256(SHEET.encode()).hexdigest(),
             "agreed": False,
         }
@@ -227,7 +237,8 @@ class TestConsent:
         joined = await api.join(session)
         r = await api.consent(session, joined)
         assert r.status_code == 200
-        assert r.json() == {"agreed": True}
+        assert r.json()["agreed"] is True
+        assert len(r.json()["withdrawal_code"].split("-")) >= 5
         async with api.app.state.database.read_session() as db:
             participant = await db.get(Participant, await api.participant_id(joined))
         assert participant is not None
@@ -268,7 +279,7 @@ class TestConsent:
         participant_id = await api.participant_id(joined)
         r = await api.consent(session, joined, agree=False)
         assert r.status_code == 200
-        assert r.json() == {"agreed": False}
+        assert r.json() == {"agreed": False, "withdrawal_code": None}
         async with api.app.state.database.read_session() as db:
             left = await db.scalar(
                 select(func.count()).select_from(Participant).where(Participant.id == participant_id)

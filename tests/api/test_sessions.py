@@ -29,7 +29,13 @@ class TestCreateSession:
         assert re.fullmatch(r"\d{8}", body["code"])
         assert body["join_url"].endswith(f"/j/{body['code']}")
         assert body["presenter_url"].endswith(f"/presenter/{body['id']}")
-        assert body["settings"] == {"min_group": 5, "consent_text": None, "language": "en"}
+        assert body["settings"] == {
+            "min_group": 5,
+            "consent_text": None,
+            "language": "en",
+            "retention_days": 365,
+            "export_minutes": False,
+        }
         assert body["title"] == "Workshop"
         assert body["closed"] is False
         assert body["questions"] == []
@@ -142,7 +148,7 @@ class TestListSessions:
         assert r.status_code == 200
         body = r.json()
         assert [s["id"] for s in body] == [newer["id"], older["id"]]
-        assert set(body[0]) == {"id", "title", "code", "closed", "created_at"}
+        assert set(body[0]) == {"id", "title", "code", "closed", "created_at", "role"}
 
 
 class TestUpdateSession:

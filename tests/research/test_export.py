@@ -1,0 +1,230 @@
+"""The bundle's files, read as a researcher would, and the routes and command that make it."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+from frictionless import Resource, Schema
+
+from app.auth.models import Role
+from app.research import redaction
+from tests.conftest import ServerProcess
+from tests.factories import PASSWORD, Api, assert_error
+from tests.research.conftest import PEOPLE, Study, build_study, rows
+
+FILES = {
+    "README.txt",
+    "questions.csv",
+    "responses.csv",
+    "summary.csv",
+    "comments.csv",
+    "private_messages.csv",
+    "datapackage.json",
+}
+
+
+class TestBundle:
+    async def test_it_holds_exactly_the_files_of_the_issue(self, study: Study) -> None:
+        assert set(await study.bundle()) == FILES
+
+    async def test_responses_read_with_typed_columns(self, study: Study, tmp_path: Path) -> None:
+        bundle = await study.bundle()
+        for name, data in bundle.items():
+            (tmp_path / name).write_bytes(data)
+        schema = Schema.from_descriptor(_schema(bundle, "responses"))
+        with Resource(path="responses.csv", basepath=str(tmp_path), schema=schema) as resource:
+            typed = [row.to_dict() for row in resource.read_rows()]
+        assert len(typed) == len(rows(bundle["responses.csv"]))
+        ratings = [r["value"] for r in typed if r["question_kind"] == "scale" and not r["declined"]]
+        assert ratings and all(isinstance(v, int) and 1 <= v <= 5 for v in ratings)
+        assert {type(r["declined"]) for r in typed} == {bool}
+        ranks = [r for r in typed if r["question_kind"] == "ranking"]
+        assert len(ranks) == PEOPLE * 3 and {r["value"] for r in ranks} == {1, 2, 3}
+
+    async def test_export_csv_is_responses_csv_alone(self, study: Study) -> None:
+        r = await study.export("export.csv")
+        assert r.headers["content-type"].startswith("text/csv")
+        assert "attachment" in r.headers["content-disposition"]
+        got = rows(r.content)
+        assert len(got) == len(rows((await study.bundle())["responses.csv"]))
+        assert list(got[0]) == [
+            "respondent",
+            "section",
+            "question_id",
+            "question_kind",
+            "item",
+            "value",
+            "value_label",
+            "text",
+            "group",
+            "declined",
+        ]
+
+    async def test_minutes_since_the_start_only_when_the_session_asked(self, api: Api) -> None:
+        study = await build_study(api, minutes=True)
+        bundle = await study.bundle()
+        minutes = [r["minutes"] for r in rows(bundle["responses.csv"])]
+        assert all(m == "" or m.isdigit() for m in minutes) and "0" in minutes
+        assert b"minutes since" in bundle["README.txt"] or b"`minutes` column" in bundle["README.txt"]
+
+    async def test_a_zip_member_carries_no_time_of_day(self, study: Study) -> None:
+        r = await study.export()
+        with zipfile.ZipFile(io.BytesIO(r.content)) as archive:
+            assert {info.date_time[3:] for info in archive.infolist()} == {(0, 0, 0)}
+
+    async def test_another_account_gets_404(self, study: Study) -> None:
+        other = await study.api.quick_facilitator()
+        for path in ("export.zip", "export.csv", "audit", "consent/versions"):
+            r = await study.api.client.get(f"/api/sessions/{study.session['id']}/{path}", headers=other)
+            assert_error(r, 404, "not_found")
+
+
+def _schema(bundle: dict[str, bytes], name: str) -> dict[str, Any]:
+    import json
+
+    package = json.loads(bundle["datapackage.json"])
+    return next(r["schema"] for r in package["resources"] if r["name"] == name)
+
+
+class TestResearchers:
+    async def test_a_researcher_sees_results_and_exports_and_cannot_run_the_session(
+        self, study: Study
+    ) -> None:
+        api = study.api
+        email = await api.create_account(role=Role.researcher)
+        researcher = await api.token(email)
+        sid = study.session["id"]
+        assert_error(await api.client.get(f"/api/sessions/{sid}", headers=researcher), 404, "not_found")
+        r = await api.client.post(
+            f"/api/sessions/{sid}/researchers", json={"email": email}, headers=study.auth
+        )
+        assert r.status_code == 201, r.text
+        assert (await api.client.get(f"/api/sessions/{sid}", headers=researcher)).status_code == 200
+        question = study.questions["wordcloud"]
+        r = await api.client.get(
+            f"/api/sessions/{sid}/questions/{question['id']}/results", headers=researcher
+        )
+        assert r.status_code == 200 and r.json()["hidden"] is False
+        assert (
+            await api.client.get(f"/api/sessions/{sid}/export.zip", headers=researcher)
+        ).status_code == 200
+        listed = (await api.client.get("/api/sessions", headers=researcher)).json()
+        assert [(s["id"], s["role"]) for s in listed] == [(sid, "researcher")]
+        r = await api.client.patch(
+            f"/api/sessions/{sid}/questions/{question['id']}", json={"open": False}, headers=researcher
+        )
+        assert_error(r, 403, "forbidden")
+        assert_error(await api.client.delete(f"/api/sessions/{sid}", headers=researcher), 403, "forbidden")
+        log = (await api.client.get(f"/api/sessions/{sid}/audit", headers=study.auth)).json()["events"]
+        assert any(e["action"] == "export" and e["actor"] == email for e in log)
+        account_id = next(x["id"] for x in await _researchers(api, study) if x["email"] == email)
+        r = await api.client.delete(f"/api/sessions/{sid}/researchers/{account_id}", headers=study.auth)
+        assert r.status_code == 204
+        assert_error(await api.client.get(f"/api/sessions/{sid}", headers=researcher), 404, "not_found")
+
+    async def test_an_unknown_e_mail_is_refused_with_its_field(self, study: Study) -> None:
+        r = await study.api.client.post(
+            f"/api/sessions/{study.session['id']}/researchers",
+            json={"email": "nobody@example.org"},
+            headers=study.auth,
+        )
+        assert_error(r, 422, "unknown_account", fields={"email"})
+
+
+async def _researchers(api: Api, study: Study) -> list[dict[str, str]]:
+    r = await api.client.get(f"/api/sessions/{study.session['id']}/researchers", headers=study.auth)
+    assert r.status_code == 200
+    return list(r.json()["researchers"])
+
+
+class TestSheetVersions:
+    async def test_editing_after_consent_keeps_versions_and_counts_each(self, api: Api) -> None:
+        auth = await api.quick_facilitator()
+        session = await api.create_session(auth, min_group=3, consent_text="Version one.")
+        first = await api.join(session)
+        assert (await api.consent(session, first)).status_code == 200
+        r = await api.client.patch(
+            f"/api/sessions/{session['id']}",
+            json={"settings": {"consent_text": "Version **two**."}},
+            headers=auth,
+        )
+        assert r.status_code == 200, r.text
+        second = await api.join(session)
+        assert second["consent"]["html"] == "<p>Version <strong>two</strong>.</p>\n"
+        assert (await api.consent(session, second)).status_code == 200
+        # The first participant keeps the version they agreed to, and is not asked again.
+        question = await api.live_question(auth, session)
+        assert (await api.submit(first, question, {"choices": [question["options"][0]["id"]]}, "x")).ok
+        r = await api.client.get(f"/api/sessions/{session['id']}/consent/versions", headers=auth)
+        versions = r.json()["versions"]
+        assert [(v["text"], v["participants"], v["current"]) for v in versions] == [
+            ("Version one.", 1, False),
+            ("Version **two**.", 1, True),
+        ]
+
+    async def test_a_sheet_cannot_carry_script(self, api: Api) -> None:
+        auth = await api.quick_facilitator()
+        text = '<script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror="alert(1)">'
+        session = await api.create_session(auth, consent_text=text)
+        html = (await api.join(session))["consent"]["html"]
+        # Every tag is a paragraph: the script and the image are text, the javascript: link no link.
+        assert re.findall(r"<(\w+)", html) == ["p"]
+        assert "&lt;script&gt;" in html and "&lt;img" in html
+
+
+class TestRedaction:
+    def test_each_pattern(self) -> None:
+        assert redaction.redact("jo.bloggs+x@nhs.net") == "[email]"
+        assert redaction.redact("see https://example.org/a?b=1") == "see [url]"
+        assert redaction.redact("943 476 5919") == "[nhs-number]"
+        assert redaction.redact("+44 7700 900123") == "[phone]"
+        assert redaction.redact("LS1 4AP and sw1a1aa") == "[postcode] and [postcode]"
+        assert redaction.redact("we were 12 of 30 in 2024") == "we were 12 of 30 in 2024"
+
+    def test_the_nhs_check_digit(self) -> None:
+        assert redaction.nhs_number_valid("9434765919")
+        assert not redaction.nhs_number_valid("9434765918")
+        assert not redaction.nhs_number_valid("1234567890")  # check digit would be 10: never valid
+
+    def test_formula_cells_are_escaped(self) -> None:
+        for cell in ("=1+1", "+1", "-1", "@SUM(A1)", "\t=x"):
+            assert redaction.escape_cell(cell) == "'" + cell
+        assert redaction.escape_cell("fine") == "fine"
+
+
+class TestCommandLine:
+    def test_export_purge_and_delete(self, server_process: ServerProcess, tmp_path: Path) -> None:
+        cli = [sys.executable, "-m", "app.cli"]
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([*cli, *args], env=server_process.env, capture_output=True, text=True)
+
+        with httpx.Client(base_url=server_process.http) as http:
+            login = {"username": "facilitator@example.org", "password": PASSWORD}
+            token = http.post("/api/auth/token", data=login).json()["access_token"]
+            auth = {"Authorization": f"Bearer {token}"}
+            body = {"title": "CLI", "settings": {"retention_days": 1}}
+            sid = http.post("/api/sessions", json=body, headers=auth).json()["id"]
+            out = tmp_path / "bundle.zip"
+            done = run("export", sid, "-o", str(out))
+            assert done.returncode == 0, done.stderr
+            with zipfile.ZipFile(out) as archive:
+                assert set(archive.namelist()) == FILES
+            done = run("export", sid, "-o", str(tmp_path / "r.csv"))
+            assert done.returncode == 0 and (tmp_path / "r.csv").read_text().startswith("respondent,")
+            done = run("purge", "--dry-run")
+            assert done.returncode == 0 and "nothing to purge" in done.stdout
+            done = run("delete", sid)
+            assert done.returncode == 2 and "--yes" in done.stderr
+            done = run("delete", sid, "--yes")
+            assert done.returncode == 0, done.stderr
+            assert http.get(f"/api/sessions/{sid}", headers=auth).status_code == 404
+            done = run("export", "nope", "-o", str(out))
+            assert done.returncode == 2 and "no session has the id nope" in done.stderr
