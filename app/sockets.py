@@ -20,6 +20,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.websockets import WebSocketState
 
 from app.auth.deps import LOGIN_COOKIE, account_from_token, bearer_token
+from app.breakouts import live as breakouts_live
+from app.breakouts import service as breakouts_service
 from app.db import Database
 from app.polls import results as polls_results
 from app.polls.schemas import AnswerIn, CommentIn, UpvoteIn
@@ -125,9 +127,19 @@ class _Phone:
     """What one phone's socket does with its messages: answers, upvotes and comments go to the writer,
     whose reply comes back through the socket's own queue."""
 
-    __slots__ = ("in_flight", "participant_id", "session_id", "sub", "writer")
+    __slots__ = ("breakouts", "in_flight", "link", "participant_id", "session_id", "sub", "writer")
 
-    def __init__(self, sub: Subscription, writer: AnswerWriter, session_id: str, participant_id: str) -> None:
+    def __init__(
+        self,
+        sub: Subscription,
+        writer: AnswerWriter,
+        session_id: str,
+        participant_id: str,
+        breakouts: breakouts_live.BreakoutLive,
+        link: breakouts_live.PhoneLink,
+    ) -> None:
+        self.breakouts = breakouts
+        self.link = link
         self.sub = sub
         self.writer = writer
         self.session_id = session_id
@@ -141,12 +153,17 @@ class _Phone:
         except EnvelopeError as e:
             sub.deliver(_error(e.code, e.message))
             return
+        if message.type in breakouts_live.PHONE_MESSAGES:
+            # Notes, +1s, private messages, choosing a group: app/breakouts/live.py.
+            await self.breakouts.on_message(self.link, message)
+            return
         accepts = PHONE_MESSAGES.get(message.type)
         if accepts is None:
             sub.deliver(
                 _error(
                     "unknown_type",
-                    f'Phones send "answer", "upvote" and "comment" messages, not "{message.type}".',
+                    f'Phones send "answer", "upvote", "comment", "note", "plus", "private", "group.choose" '
+                    f'and "group.decline" messages, not "{message.type}".',
                 )
             )
             return
@@ -244,8 +261,13 @@ async def participant_socket(websocket: WebSocket, session_id: str) -> None:
         app.state.presence.join(session_id)
         try:
             await _send_snapshot(websocket, sub, session_id, to_presenter=False)
-            phone = _Phone(sub, writer, session_id, participant_id)
-            await _serve(websocket, sub, phone.on_message)
+            breakouts: breakouts_live.BreakoutLive = app.state.breakouts
+            link = await breakouts.attach(sub, session_id, participant_id)
+            try:
+                phone = _Phone(sub, writer, session_id, participant_id, breakouts, link)
+                await _serve(websocket, sub, phone.on_message)
+            finally:
+                breakouts.detach(link)
         finally:
             app.state.presence.leave(session_id)
 
@@ -264,12 +286,17 @@ async def console_socket(websocket: WebSocket, session_id: str) -> None:
     """The facilitator's console: everything a presenter gets, plus what only the facilitator may see
     (the moderation queue now; rounds, notes and private messages later), on its own channel."""
     await _facilitator_socket(
-        websocket, session_id, (channels.presenters(session_id), channels.console(session_id))
+        websocket, session_id, (channels.presenters(session_id), channels.console(session_id)), console=True
     )
 
 
 async def _facilitator_socket(
-    websocket: WebSocket, session_id: str, listens: tuple[str, ...], *, researchers_too: bool = False
+    websocket: WebSocket,
+    session_id: str,
+    listens: tuple[str, ...],
+    *,
+    researchers_too: bool = False,
+    console: bool = False,
 ) -> None:
     """The session owner's sockets: the same credential, ownership and Origin rules and snapshot."""
     app = websocket.app
@@ -291,6 +318,9 @@ async def _facilitator_socket(
     async with app.state.hub.subscribe(*listens) as sub:
         await _send_snapshot(websocket, sub, session_id, to_presenter=True)
         sub.deliver(encode("presence", {"participants": app.state.presence.count(session_id)}))
+        if console:
+            async with database.read_session() as db:
+                sub.deliver(encode("round.state", await breakouts_service.console_state(db, session_id)))
         await _serve(websocket, sub, None)
 
 
