@@ -135,8 +135,8 @@ class _Phone:
         writer: AnswerWriter,
         session_id: str,
         participant_id: str,
-        breakouts: breakouts_live.BreakoutLive,
-        link: breakouts_live.PhoneLink,
+        breakouts: breakouts_live.BreakoutLive | None = None,
+        link: breakouts_live.PhoneLink | None = None,
     ) -> None:
         self.breakouts = breakouts
         self.link = link
@@ -153,7 +153,7 @@ class _Phone:
         except EnvelopeError as e:
             sub.deliver(_error(e.code, e.message))
             return
-        if message.type in breakouts_live.PHONE_MESSAGES:
+        if message.type in breakouts_live.PHONE_MESSAGES and self.breakouts and self.link:
             # Notes, +1s, private messages, choosing a group: app/breakouts/live.py.
             await self.breakouts.on_message(self.link, message)
             return
