@@ -1,5 +1,6 @@
 import { api } from './api.js';
 import { kindOf } from './kinds/index.js';
+import { mountBreakout } from './phone/breakout.js';
 import { connect } from './socket.js';
 import { charCounter, el, pageData, setText, show } from './ui.js';
 
@@ -617,6 +618,9 @@ const handlers = {
   },
 };
 
+// Breakout rounds and "Message the research team" (issue 10): phone/breakout.js.
+const breakout = mountBreakout({ send: (message) => (socket ? socket.send(message) : false) });
+
 function onStatus(state, detail) {
   if (state === 'open') {
     setText(ui.conn, 'Connected');
@@ -625,6 +629,7 @@ function onStatus(state, detail) {
     for (const entry of pending) {
       sendMessage(entry);
     }
+    breakout.resend();
   } else if (state === 'connecting') {
     setText(ui.conn, socket && (detail.attempt > 0 || socket.lastSeq !== null) ? 'Reconnecting…' : 'Connecting…');
     ui.conn.className = 'conn conn-wait';
@@ -647,6 +652,8 @@ function start() {
   }));
   show(ui.poll, true);
   renderQuestion();
+  Object.assign(handlers, breakout.handlers);
+  show($('private-box'), true);
   socket = connect(`/ws/participant/${encodeURIComponent(sid)}`, handlers, { onStatus });
 }
 
