@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.presence = Presence(report_presence)
         app.state.joins = JoinWriter(database, batch_max=settings.WRITER_BATCH_MAX)
         app.state.open_sessions = OpenSessionsByCode(database)
-        app.state.breakouts = BreakoutLive(database, hub)
+        app.state.breakouts = BreakoutLive(database, hub, batch_max=settings.WRITER_BATCH_MAX)
         await app.state.breakouts.start()
         await app.state.joins.start()
         await app.state.writer.start()

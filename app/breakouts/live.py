@@ -15,10 +15,13 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
 
+from app.batching import GroupCommit
 from app.breakouts import service
 from app.breakouts.models import BreakoutMember
 from app.breakouts.schemas import GroupChooseIn, GroupDeclineIn, NoteIn, PlusIn, PrivateIn
@@ -57,12 +60,15 @@ class PhoneLink:
 
 
 class BreakoutLive:
-    def __init__(self, database: Database, hub: Hub, *, timer_seconds: float = 1.0) -> None:
+    def __init__(
+        self, database: Database, hub: Hub, *, timer_seconds: float = 1.0, batch_max: int = 500
+    ) -> None:
         self._database = database
         self._hub = hub
         self._timer_seconds = timer_seconds
         self._phones: dict[str, set[PhoneLink]] = defaultdict(set)
         self._tasks: list[asyncio.Task[None]] = []
+        self.writer = BreakoutWriter(database, hub, batch_max=batch_max)
 
     async def start(self) -> None:
         ready = asyncio.Event()
@@ -70,9 +76,11 @@ class BreakoutLive:
             asyncio.create_task(self._listen(ready), name="breakouts-listen"),
             asyncio.create_task(self._countdowns(), name="breakouts-countdowns"),
         ]
+        await self.writer.start()
         await ready.wait()
 
     async def stop(self) -> None:
+        await self.writer.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -134,27 +142,16 @@ class BreakoutLive:
         except ValidationError:
             self._refuse(link, message, f"malformed_{message.type.replace('.', '_')}", malformed)
             return
-        try:
-            async with self._database.session() as db:
-                try:
-                    await self._apply(db, link, message, data)
-                    await db.commit()
-                except BaseException:
-                    await db.rollback()
-                    outbox.discard(db)
-                    raise
-            await outbox.flush(db, self._hub)
-        except service.Refused as refused:
+        future: asyncio.Future[service.Refused | None] = asyncio.get_running_loop().create_future()
+        self.writer.put(_Pending(link, message, data, future))
+        refused = await future
+        if refused is not None:
             self._refuse(link, message, refused.code, refused.message)
-            return
-        except Exception:
-            log.exception("a breakout message could not be saved")
-            self._refuse(link, message, "server_error", "This could not be saved; please send it again.")
-            return
-        if message.id is not None:
+        elif message.id is not None:
             link.sub.deliver(encode(f"{message.type}.ack", {"id": message.id}))
 
-    async def _apply(self, db: Any, link: PhoneLink, message: ClientMessage, data: Any) -> None:
+    @staticmethod
+    async def apply(db: Any, link: PhoneLink, message: ClientMessage, data: Any) -> None:
         who = {"session_id": link.session_id, "participant_id": link.participant_id}
         if isinstance(data, NoteIn):
             await service.add_note(
@@ -260,3 +257,66 @@ def _error(code: str, message: str) -> str:
 
 
 Attach = Callable[[Subscription, str, str], Awaitable[PhoneLink]]
+
+
+@dataclass(slots=True)
+class _Pending:
+    link: PhoneLink
+    message: ClientMessage
+    data: Any
+    done: asyncio.Future[service.Refused | None]
+
+
+SERVER_ERROR = service.Refused("server_error", "This could not be saved; please send it again.")
+
+
+class BreakoutWriter(GroupCommit[_Pending]):
+    """Phones' breakout messages (notes, +1s, choices) and private messages with group commit: what
+    queued while the last batch committed goes in one transaction, each message in a savepoint so a
+    refused one records nothing and leaves the others; replies and events only after the commit."""
+
+    name = "breakout-writer"
+
+    def __init__(self, database: Database, hub: Hub, *, batch_max: int) -> None:
+        super().__init__(batch_max=batch_max)
+        self._database = database
+        self._hub = hub
+
+    def put(self, pending: _Pending) -> None:
+        self._put(pending)
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        outcomes: list[service.Refused | None] = []
+        async with self._database.session() as db:
+            try:
+                for pending in batch:
+                    queued = len(db.info.get(outbox.KEY, []))
+                    try:
+                        async with db.begin_nested():
+                            await BreakoutLive.apply(db, pending.link, pending.message, pending.data)
+                        outcomes.append(None)
+                    except service.Refused as refused:
+                        # Nothing of it was recorded (the savepoint rolled back), nor announced.
+                        del db.info.setdefault(outbox.KEY, [])[queued:]
+                        outcomes.append(refused)
+                    except IntegrityError:
+                        # The same message id twice in one batch: the first is kept, this is its replay.
+                        del db.info.setdefault(outbox.KEY, [])[queued:]
+                        outcomes.append(None)
+                await db.commit()
+            except BaseException:
+                await db.rollback()
+                outbox.discard(db)
+                raise
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            if not pending.done.done():
+                pending.done.set_result(outcome)
+        try:
+            await outbox.flush(db, self._hub)
+        except Exception:
+            log.exception("committed breakout messages could not be announced")
+
+    def _fail(self, batch: list[_Pending]) -> None:
+        for pending in batch:
+            if not pending.done.done():
+                pending.done.set_result(SERVER_ERROR)
