@@ -286,31 +286,50 @@ class BreakoutWriter(GroupCommit[_Pending]):
         self._put(pending)
 
     async def _write(self, batch: list[_Pending]) -> None:
-        outcomes: list[service.Refused | None] = []
+        outcomes: dict[int, service.Refused | None] = {}
+        # Notes, the bulk of a busy round, are judged and inserted together; the rest one by one.
+        notes = [i for i, p in enumerate(batch) if isinstance(p.data, NoteIn)]
         async with self._database.session() as db:
             try:
-                for pending in batch:
+                if notes:
+                    judged = await service.add_notes(
+                        db,
+                        [
+                            service.NoteRequest(
+                                batch[i].link.session_id,
+                                batch[i].link.participant_id,
+                                str(batch[i].message.id),
+                                batch[i].data.round_id,
+                                batch[i].data.text,
+                            )
+                            for i in notes
+                        ],
+                    )
+                    outcomes.update(zip(notes, judged, strict=True))
+                for i, pending in enumerate(batch):
+                    if i in outcomes:
+                        continue
                     queued = len(db.info.get(outbox.KEY, []))
                     try:
                         async with db.begin_nested():
                             await BreakoutLive.apply(db, pending.link, pending.message, pending.data)
-                        outcomes.append(None)
+                        outcomes[i] = None
                     except service.Refused as refused:
                         # Nothing of it was recorded (the savepoint rolled back), nor announced.
                         del db.info.setdefault(outbox.KEY, [])[queued:]
-                        outcomes.append(refused)
+                        outcomes[i] = refused
                     except IntegrityError:
                         # The same message id twice in one batch: the first is kept, this is its replay.
                         del db.info.setdefault(outbox.KEY, [])[queued:]
-                        outcomes.append(None)
+                        outcomes[i] = None
                 await db.commit()
             except BaseException:
                 await db.rollback()
                 outbox.discard(db)
                 raise
-        for pending, outcome in zip(batch, outcomes, strict=True):
+        for i, pending in enumerate(batch):
             if not pending.done.done():
-                pending.done.set_result(outcome)
+                pending.done.set_result(outcomes[i])
         try:
             await outbox.flush(db, self._hub)
         except Exception:

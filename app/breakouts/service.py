@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -38,7 +38,7 @@ from app.breakouts.schemas import (
     RoundPublic,
     RoundUpdate,
 )
-from app.db import rowcount, utcnow
+from app.db import new_id, rowcount, utcnow
 from app.errors import AppError
 from app.polls import aggregation
 from app.polls import results as polls_results
@@ -971,3 +971,118 @@ async def console_state(db: AsyncSession, session_id: str) -> dict[str, Any]:
     """The console's `round.state` on connect: the open round, else the latest, else null."""
     found = await open_round(db, session_id=session_id) or await latest_round(db, session_id=session_id)
     return {"round": (await round_public(db, found)).model_dump(mode="json") if found else None}
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRequest:
+    session_id: str
+    participant_id: str
+    client_id: str
+    round_id: str
+    text: str
+
+
+async def add_notes(db: AsyncSession, requests: list[NoteRequest]) -> list[Refused | None]:
+    """Many phones' notes in a handful of statements (the writer's batch): everything they are judged
+    against is read at once, the accepted ones inserted in one statement. The same checks and codes as
+    `add_note`; an id committed before (or earlier in the batch) is a replay: acked, not stored."""
+    outcomes: list[Refused | None] = [None] * len(requests)
+    pids = {r.participant_id for r in requests}
+    rids = {r.round_id for r in requests}
+    participants = {
+        row.id: row
+        for row in await db.execute(
+            select(col(Participant.id), col(Participant.session_id), col(Participant.consent_version)).where(
+                col(Participant.id).in_(pids)
+            )
+        )
+    }
+    sessions = {
+        row.id: row
+        for row in await db.execute(
+            select(col(LiveSession.id), col(LiveSession.consent_version)).where(
+                col(LiveSession.id).in_({r.session_id for r in requests})
+            )
+        )
+    }
+    rounds = {
+        row.id: row
+        for row in await db.execute(
+            select(col(BreakoutRound.id), col(BreakoutRound.session_id), col(BreakoutRound.closed_at)).where(
+                col(BreakoutRound.id).in_(rids)
+            )
+        )
+    }
+    groups = {
+        (row.round_id, row.participant_id): row.group_id
+        for row in await db.execute(
+            select(
+                col(BreakoutMember.round_id), col(BreakoutMember.participant_id), col(BreakoutMember.group_id)
+            ).where(col(BreakoutMember.round_id).in_(rids), col(BreakoutMember.participant_id).in_(pids))
+        )
+    }
+    seen = {
+        (row.participant_id, row.client_id)
+        for row in await db.execute(
+            select(col(BreakoutNote.participant_id), col(BreakoutNote.client_id)).where(
+                col(BreakoutNote.participant_id).in_(pids),
+                col(BreakoutNote.client_id).in_({r.client_id for r in requests}),
+            )
+        )
+    }
+    rows: list[dict[str, Any]] = []
+    now = utcnow()
+    for i, request in enumerate(requests):
+        key = (request.participant_id, request.client_id)
+        if key in seen:
+            continue
+        try:
+            text = _clean(request.text, NOTE_MAX)
+            participant = participants.get(request.participant_id)
+            live = sessions.get(request.session_id)
+            if participant is None or live is None or participant.session_id != request.session_id:
+                raise Refused(
+                    "not_participant", "You are no longer in this session; join again with the code."
+                )
+            if live.consent_version is not None and participant.consent_version is None:
+                raise Refused("consent_required", "Read the information sheet and agree to it first.")
+            found = rounds.get(request.round_id)
+            if found is None or found.session_id != request.session_id:
+                raise Refused("unknown_round", "That breakout round is not part of this session.")
+            if found.closed_at is not None:
+                raise Refused("round_closed", "This breakout round is closed.")
+            if (request.round_id, request.participant_id) not in groups:
+                raise Refused("not_in_round", "You are not in this breakout round.")
+            group_id = groups[(request.round_id, request.participant_id)]
+            if group_id is None:
+                raise Refused("not_in_group", "You are in the plenary, not in a group of this round.")
+        except Refused as refused:
+            outcomes[i] = refused
+            continue
+        seen.add(key)
+        rows.append(
+            {
+                "id": new_id(),
+                "round_id": request.round_id,
+                "group_id": group_id,
+                "participant_id": request.participant_id,
+                "client_id": request.client_id,
+                "text": text,
+                "created_at": now,
+            }
+        )
+    if rows:
+        await db.execute(insert(BreakoutNote), rows)
+    by_pid = {r.participant_id: r for r in requests}
+    for row in rows:
+        session_id = by_pid[row["participant_id"]].session_id
+        shown = {"id": row["id"], "text": row["text"], "plus": 0}
+        outbox.add(db, (group_channel(session_id, row["group_id"]),), "note.new", shown, seq_key=session_id)
+        outbox.add(
+            db,
+            (channels.console(session_id),),
+            "note.new",
+            {"round_id": row["round_id"], "group_id": row["group_id"], **shown},
+            seq_key=session_id,
+        )
+    return outcomes
