@@ -34,7 +34,9 @@ from app.polls.writer import AnswerWriter
 from app.realtime import channels
 from app.realtime.hub import Hub, backend_for
 from app.realtime.presence import Presence
+from app.sessions.headcount import headcount, presence_message
 from app.sessions.joins import JoinWriter, OpenSessionsByCode
+from app.sessions.models import LiveSession
 
 HERE = Path(__file__).parent
 CONTENT_SECURITY_POLICY = (
@@ -102,8 +104,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await hub.start()
 
         async def report_presence(session_id: str, count: int) -> None:
+            async with database.read_session() as db:
+                live = await db.get(LiveSession, session_id)
+                counted = await headcount(db, live=live) if live is not None else None
             await hub.publish(
-                channels.presenters(session_id), "presence", {"participants": count}, seq_key=session_id
+                channels.presenters(session_id),
+                "presence",
+                presence_message(count, counted),
+                seq_key=session_id,
             )
 
         app.state.database = database

@@ -21,6 +21,7 @@ from starlette.websockets import WebSocketState
 
 from app.auth.deps import LOGIN_COOKIE, account_from_token, bearer_token
 from app.db import Database
+from app.polls import aggregation
 from app.polls import results as polls_results
 from app.polls.schemas import AnswerIn, CommentIn, UpvoteIn
 from app.polls.writer import AnswerWriter, MessageType, Outcome
@@ -29,6 +30,7 @@ from app.realtime.envelope import EnvelopeError, decode_client, encode
 from app.realtime.hub import Closed, Hub, Subscription
 from app.sessions import service as sessions_service
 from app.sessions.deps import participant_token
+from app.sessions.headcount import headcount, presence_message
 from app.sessions.models import LiveSession
 from app.snapshots import current_question, session_state
 
@@ -290,7 +292,10 @@ async def _facilitator_socket(
     await websocket.accept()
     async with app.state.hub.subscribe(*listens) as sub:
         await _send_snapshot(websocket, sub, session_id, to_presenter=True)
-        sub.deliver(encode("presence", {"participants": app.state.presence.count(session_id)}))
+        async with database.read_session() as db:
+            live = await db.get(LiveSession, session_id)
+            counted = await headcount(db, live=live) if live is not None else None
+        sub.deliver(encode("presence", presence_message(app.state.presence.count(session_id), counted)))
         await _serve(websocket, sub, None)
 
 
@@ -325,7 +330,14 @@ async def _read_snapshot(database: Database, session_id: str, seq: int, *, to_pr
         result = None
         if question is not None and (to_presenter or question.results_visible):
             result = await polls_results.shown(db, question=question, k=live.min_group)
+        responses = None
+        if question is not None and to_presenter:
+            responses = await aggregation.responses(db, question_id=question.id)
     texts = [encode("session.state", state, seq=seq)]
     if result is not None:
         texts.append(encode("poll.results", result.data(), seq=seq))
+    if question is not None and responses is not None:
+        texts.append(
+            encode("poll.responses", polls_results.responses_message(question.id, responses), seq=seq)
+        )
     return texts

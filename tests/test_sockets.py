@@ -127,7 +127,7 @@ class TestPresenterSocketAuth:
         assert results["data"] == {"question_id": question["id"], "n": 0, "hidden": True, "summary": None}
         # The results forced by opening the question may still arrive (with a later seq) before it.
         presence = await presenter.expect("presence")
-        assert presence == {"type": "presence", "data": {"participants": 0}}
+        assert presence == {"type": "presence", "data": {"participants": 0, "joined": 0, "agreed": 0}}
         await presenter.close()
 
 

@@ -100,7 +100,7 @@ async def test_a_live_poll_from_login_to_close(browser: Browser, server_process:
         assert width <= 320, f"the phone page is {width} px wide at a 320 px viewport"
         phones.append(phone)
 
-    await expect(presenter.locator("#answers-n")).to_contain_text("3")
+    await expect(presenter.locator("#responses")).to_have_text("3 responses received")
     await expect(presenter.locator("#presence")).to_contain_text("3")
     await expect(presenter.locator("#view .bar")).to_have_count(3)
 

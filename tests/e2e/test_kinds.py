@@ -260,7 +260,7 @@ async def test_every_kind_from_console_to_phones_to_presenter(
     await expect(bars.filter(has_text="Health")).to_contain_text("1 (33%)")
     await expect(bars.filter(has_text="Work")).to_contain_text("0 (0%)")
     await expect(presenter.locator("#view")).to_contain_text("1 person preferred not to answer.")
-    await expect(presenter.locator("#answers-n")).to_have_text("3 answers")
+    await expect(presenter.locator("#responses")).to_have_text("4 responses received")
     # The comment: approved in the moderation queue if it waits, then shown on the presenter.
     await moderate(console, choice)
     entry = console.locator("#mod-entries li", has_text="More evening sessions, please")
