@@ -22,6 +22,7 @@ from starlette.websockets import WebSocketState
 from app.auth.deps import LOGIN_COOKIE, account_from_token, bearer_token
 from app.db import Database
 from app.polls import aggregation
+from app.polls import mine as polls_mine
 from app.polls import results as polls_results
 from app.polls.schemas import AnswerIn, CommentIn, UpvoteIn
 from app.polls.writer import AnswerWriter, MessageType, Outcome
@@ -246,6 +247,11 @@ async def participant_socket(websocket: WebSocket, session_id: str) -> None:
         app.state.presence.join(session_id)
         try:
             await _send_snapshot(websocket, sub, session_id, to_presenter=False)
+            # What this phone already sent, after the (shared) snapshot: its own, never cached.
+            async with database.read_session() as db:
+                own = await polls_mine.mine(db, session_id=session_id, participant_id=participant_id)
+            if own["answers"] or own["entries"]:  # a new phone has nothing to be told
+                sub.deliver(encode("answers.mine", own))
             phone = _Phone(sub, writer, session_id, participant_id)
             await _serve(websocket, sub, phone.on_message)
         finally:

@@ -110,3 +110,30 @@ class TestResponses:
         assert "poll.responses" not in seen
         await phone.close()
         await other.close()
+
+
+class TestAnswersMine:
+    async def test_a_phone_reconnecting_is_told_what_it_sent(self, live_api: Api) -> None:
+        auth = await live_api.facilitator()
+        session = await live_api.create_session(auth, min_group=3)
+        question = await live_api.live_question(auth, session)
+        declined = await live_api.open_question(
+            auth, session, kind="choice", prompt="Another?", options=["Yes", "No"]
+        )
+        joined = await live_api.join(session)
+        phone = await live_api.phone(session, joined)
+        await phone.acked("answer", {"question_id": question["id"], "value": choice(question, 1)}, "a")
+        await phone.acked("answer", {"question_id": declined["id"], "value": None}, "b")
+        await phone.close()
+        again = await live_api.phone(session, joined)
+        assert (await again.expect("answers.mine"))["data"] == {
+            "answers": {question["id"]: choice(question, 1), declined["id"]: None},
+            "entries": {},
+        }
+        # Another participant's answers are not theirs: a phone that sent nothing is told nothing.
+        other = await live_api.phone(session)
+        await other.drain(0.5)
+        assert "answers.mine" not in [m["type"] for m in other.log]
+        await other.acked("answer", {"question_id": question["id"], "value": None}, "c")
+        await again.close()
+        await other.close()
