@@ -21,6 +21,7 @@ from app import errors, pages, sockets
 from app.api import auth as auth_api
 from app.api import entries as entries_api
 from app.api import participants as participants_api
+from app.api import question_edits as question_edits_api
 from app.api import research as research_api
 from app.api import sessions as sessions_api
 from app.auth.ratelimit import FailureLimiter, JoinBudget, JoinLimiter
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(auth_api.router)
     app.include_router(sessions_api.router)
+    app.include_router(question_edits_api.router)
     app.include_router(entries_api.router)
     app.include_router(participants_api.router)
     app.include_router(research_api.router)

@@ -73,8 +73,7 @@ async def test_a_live_poll_from_login_to_close(browser: Browser, server_process:
     await console.click("#add-question button[type=submit]")
     question = console.locator("#questions li").first
     await expect(question).to_contain_text("Most important area?")
-    await question.get_by_role("button", name="Make current").click()
-    await question.get_by_role("button", name="Open", exact=True).click()
+    await question.get_by_role("button", name="Start", exact=True).click()
     await expect(question.get_by_role("button", name="Close", exact=True)).to_be_visible()
 
     presenter = await facilitator.new_page()

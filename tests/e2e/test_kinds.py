@@ -95,8 +95,7 @@ async def add_question(
 
 
 async def start(card: Locator) -> None:
-    await card.get_by_role("button", name="Make current").click()
-    await card.get_by_role("button", name="Open", exact=True).click()
+    await card.get_by_role("button", name="Start", exact=True).click()
     await expect(card.get_by_role("button", name="Close", exact=True)).to_be_visible()
 
 
