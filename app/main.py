@@ -24,6 +24,7 @@ from app.api import participants as participants_api
 from app.api import question_edits as question_edits_api
 from app.api import research as research_api
 from app.api import sessions as sessions_api
+from app.api import structure as structure_api
 from app.auth.ratelimit import FailureLimiter, JoinBudget, JoinLimiter
 from app.config import ConfigError, Settings, get_settings
 from app.db import Database
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
 
     app.include_router(auth_api.router)
+    app.include_router(structure_api.router)
     app.include_router(sessions_api.router)
     app.include_router(question_edits_api.router)
     app.include_router(entries_api.router)

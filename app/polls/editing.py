@@ -49,6 +49,7 @@ async def edit_question(
     question.config = kind_of(request.kind).config_from_create(request)
     question.comments = request.comments
     question.moderated = request.moderated
+    question.section_id = await polls_service.section_of(db, live=live, section_id=request.section_id)
     db.add(question)
     await db.flush()
     return question
