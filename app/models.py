@@ -19,6 +19,7 @@ from app.polls.models import (
     Question,
     ResultChange,
     ResultState,
+    Section,
 )
 from app.research.models import AuditEvent
 from app.sessions.models import ConsentSheet, LiveSession, Participant, SessionResearcher, WithdrawnCode
@@ -44,6 +45,7 @@ __all__ = [
     "Question",
     "ResultChange",
     "ResultState",
+    "Section",
     "SessionResearcher",
     "WithdrawnCode",
 ]

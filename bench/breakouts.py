@@ -32,11 +32,9 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
 # --------------------------------------------------------------------------------------- phones
-async def _phones(
-    sid: str, ws_base: str, tokens: list[str], start_at: float, seconds: float, notes: int, timeout: float
-) -> dict[str, Any]:
-    """One client process: connect every phone, wait for its group, post `notes` notes each at random
-    times within `seconds` from `start_at` (wall clock), and record each note.new arrival's delay."""
+async def _phones(sid: str, ws_base: str, tokens: list[str], open_within: float) -> dict[str, Any]:
+    """Connect every phone of one client process and start reading: each note.new arrival's delay
+    (from the time the sender wrote into the note), each note.ack's delay, and each phone's group."""
     delays: list[float] = []
     acks: list[float] = []
     sent_at: dict[str, float] = {}
@@ -49,7 +47,7 @@ async def _phones(
         ws = await connect(
             f"{ws_base}/ws/participant/{sid}",
             additional_headers={"Authorization": f"Bearer {token}"},
-            **socket_kwargs(timeout),
+            **socket_kwargs(open_within),
         )
         sockets.append(ws)
 
@@ -105,7 +103,7 @@ def _worker(
     raise_nofile_limit()
 
     async def main() -> None:
-        phones = await _phones(sid, ws_base, tokens, 0, seconds, notes, timeout)
+        phones = await _phones(sid, ws_base, tokens, timeout)
         conn.send({"connected": len(phones["sockets"])})
         round_id, start_at = conn.recv()
         await asyncio.wait_for(phones["ready"].wait(), timeout)

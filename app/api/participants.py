@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 
 from app.api.common import client_address, refuse_if_limited, too_many_wrong_codes
 from app.auth.ratelimit import FailureLimiter, JoinLimiter, TooManyWrongCodes
@@ -86,6 +86,7 @@ async def join(request: Request, response: Response, body: JoinRequest) -> JoinP
             # A late joiner goes to the smallest group of an open breakout round at once.
             await request.app.state.breakouts.place(live.id, joined[0])
         token, agreed = joined[1], False
+        request.app.state.presence.touch(live.id)  # one more joined: screens say so within a second
     response.set_cookie(
         participant_cookie(live.id),
         token,
@@ -138,7 +139,9 @@ async def _returning_participant(request: Request, live: OpenSession) -> tuple[s
     ),
 )
 async def consent(
+    request: Request,
     response: Response,
+    background: BackgroundTasks,
     db: Db,
     live: ParticipantSession,
     participant: CurrentParticipant,
@@ -157,6 +160,8 @@ async def consent(
     else:
         # One who consents during a breakout round goes to its smallest group at once.
         await breakouts_service.place(db, session_id=live.id, participant_id=participant.id)
+    # After the commit (background tasks run once the response is out): screens count it within a second.
+    background.add_task(request.app.state.presence.touch, live.id)
     return ConsentResultPublic(agreed=body.agree, withdrawal_code=code)
 
 

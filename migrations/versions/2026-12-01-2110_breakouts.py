@@ -2,7 +2,7 @@
 private messages to the research team. Every row a participant made cascades with the participant.
 
 Revision ID: 2318fe5abfec
-Revises: 39f32e717d16
+Revises: 5e7a1c9d2b80
 Create Date: 2026-12-01 20:34:17.861121
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import app.db
 
 revision: str = "2318fe5abfec"
-down_revision: str | None = "39f32e717d16"
+down_revision: str | None = "5e7a1c9d2b80"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
