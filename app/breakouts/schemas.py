@@ -101,6 +101,12 @@ class GroupPublic(BaseModel):
     link: str | None
     notes: list[NotePublic] | None = Field(default=None, description="In the round's GET only.")
     members: list[str] | None = Field(default=None, description="Anonymous tiles, in the round's GET only.")
+    answered: int | None = Field(
+        default=None,
+        description="In the round's GET, when the round has a question: how many of the group's members "
+        "have responded to it (answers and 'prefer not to answer' together: a count of who took part, "
+        "never of what they chose).",
+    )
 
 
 class RoundPublic(BaseModel):
