@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.realtime.hub import Hub
 
-_KEY = "thirdspace_outbox"
+KEY = "thirdspace_outbox"
+_KEY = KEY
 
 
 @dataclass(frozen=True, slots=True)

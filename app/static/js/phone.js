@@ -1,5 +1,6 @@
 import { api } from './api.js';
 import { kindOf } from './kinds/index.js';
+import { mountBreakout } from './phone/breakout.js';
 import { connect } from './socket.js';
 import { charCounter, el, pageData, setText, show } from './ui.js';
 import { isEditing, markMine, renderThanks, startEditing, stopEditing } from './phone/answered.js';
@@ -651,6 +652,9 @@ const handlers = {
   },
 };
 
+// Breakout rounds and "Message the research team" (issue 10): phone/breakout.js.
+const breakout = mountBreakout({ send: (message) => (socket ? socket.send(message) : false) });
+
 function onStatus(state, detail) {
   if (state === 'open') {
     setText(ui.conn, 'Connected');
@@ -659,6 +663,7 @@ function onStatus(state, detail) {
     for (const entry of pending) {
       sendMessage(entry);
     }
+    breakout.resend();
   } else if (state === 'connecting') {
     setText(ui.conn, socket && (detail.attempt > 0 || socket.lastSeq !== null) ? 'Reconnecting…' : 'Connecting…');
     ui.conn.className = 'conn conn-wait';
@@ -681,6 +686,8 @@ function start() {
   }));
   show(ui.poll, true);
   renderQuestion();
+  Object.assign(handlers, breakout.handlers);
+  show($('private-box'), true);
   socket = connect(`/ws/participant/${encodeURIComponent(sid)}`, handlers, { onStatus });
 }
 
