@@ -116,6 +116,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.writer = AnswerWriter(database, hub, batch_max=settings.WRITER_BATCH_MAX)
         app.state.ticker = ResultsTicker(database, hub, tick_seconds=settings.RESULTS_TICK_SECONDS)
         app.state.presence = Presence(report_presence, store=hub.presence_store)
+        shared = hub.shared_counts
+        if shared is not None:
+            # Every process counts wrong join codes together, under one key an hour.
+            app.state.join_limiter = JoinLimiter(join_budget(settings), counts=shared, hour_keys=shared)
         app.state.joins = JoinWriter(database, batch_max=settings.WRITER_BATCH_MAX)
         app.state.open_sessions = OpenSessionsByCode(database)
         await app.state.joins.start()

@@ -321,6 +321,12 @@ class Hub:
         backend = self._backend
         return backend if hasattr(backend, "share_presence") else None  # type: ignore[return-value]
 
+    @property
+    def shared_counts(self) -> Any:
+        """The backend's counters shared by every process (get/add/hour_key), or None on memory://."""
+        backend = self._backend
+        return backend if hasattr(backend, "hour_key") else None
+
     def subscriber_count(self, channel: str) -> int:
         return len(self._subscribers.get(channel, ()))
 

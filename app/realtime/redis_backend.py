@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -104,6 +105,21 @@ end
 return total
 """
 
+# INCRBY, and an expiry for a counter just made.
+_COUNT = """
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+if value == tonumber(ARGV[1]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return value
+"""
+
+# The hour's random key: made by whoever asks first, the same for every process, gone with its hour.
+_HOUR_KEY = """
+redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+return redis.call('GET', KEYS[1])
+"""
+
 _UNAVAILABLE = (RedisError, OSError)
 
 
@@ -152,6 +168,8 @@ class RedisBackend:
             ("lease", _LEASE),
             ("presence", _PRESENCE),
             ("presence_total", _PRESENCE_TOTAL),
+            ("count", _COUNT),
+            ("hour_key", _HOUR_KEY),
         ):
             self._scripts[name] = self._redis.register_script(source)
         try:
@@ -324,3 +342,25 @@ class RedisBackend:
 
     async def presence_total(self, key: str) -> int:
         return int(await self._call("presence_total", [self._key("presence", key)], [self._key("node", "")]))
+
+    # Counters that expire, and the hour's key (app/auth/ratelimit.py's Counts and HourKeys): the join
+    # limit counted by every process together. The keys are HMACs, never addresses.
+    async def get(self, keys: list[str]) -> list[int]:
+        if not keys:
+            return []
+        try:
+            values = await self._client().mget([self._key("count", k) for k in keys])
+        except _UNAVAILABLE as error:
+            raise BrokerUnavailable(f"Redis: {error}") from error
+        return [int(v) if v is not None else 0 for v in values]
+
+    async def add(self, key: str, amount: int, *, ttl_seconds: float) -> int:
+        ttl_ms = max(1, int(ttl_seconds * 1000))
+        return int(await self._call("count", [self._key("count", key)], [amount, ttl_ms]))
+
+    async def hour_key(self, window: int, *, ttl_seconds: float) -> bytes:
+        ttl_ms = max(1, int(ttl_seconds * 1000))
+        made = secrets.token_hex(32)
+        return bytes.fromhex(
+            str(await self._call("hour_key", [self._key("hour-key", str(window))], [made, ttl_ms]))
+        )
