@@ -301,7 +301,11 @@ async def _facilitator_socket(
     last_seq = _last_seq(websocket)
     async with app.state.hub.subscribe(*listens) as sub:
         await _send_start(websocket, sub, session_id, to_presenter=True, last_seq=last_seq)
-        sub.deliver(encode("presence", {"participants": await app.state.presence.total(session_id)}))
+        try:
+            participants = await app.state.presence.total(session_id)
+        except BrokerUnavailable:
+            participants = app.state.presence.count(session_id)
+        sub.deliver(encode("presence", {"participants": participants}))
         await _serve(websocket, sub, None)
 
 
@@ -340,8 +344,16 @@ async def _send_start(
         sub.snapshot_first(texts, seq=seq)
         sub.deliver(refusal)
         return
+    hub: Hub = websocket.app.state.hub
+    if not hub.broker_up:
+        # The broker is away: a snapshot without a seq, so phones can still answer (the writer needs
+        # no broker); when the broker is back every socket is told to reconnect, and catches up.
+        texts = await _read_snapshot(
+            websocket.app.state.database, session_id, None, to_presenter=to_presenter
+        )
+        sub.snapshot_first(texts, seq=0)
+        return
     if last_seq is not None:
-        hub: Hub = websocket.app.state.hub
         for _ in range(CATCH_UP_TRIES):
             caught = await hub.catch_up(session_id, last_seq, sub.channels)
             if caught is None:
@@ -376,7 +388,9 @@ async def _snapshot(websocket: WebSocket, session_id: str, *, to_presenter: bool
     return seq, texts
 
 
-async def _read_snapshot(database: Database, session_id: str, seq: int, *, to_presenter: bool) -> list[str]:
+async def _read_snapshot(
+    database: Database, session_id: str, seq: int | None, *, to_presenter: bool
+) -> list[str]:
     async with database.read_session() as db:
         live = await db.get(LiveSession, session_id)
         if live is None:

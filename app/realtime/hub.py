@@ -283,6 +283,11 @@ class Hub:
                     del self._subscribers[channel]
                     await self._backend.unsubscribe(channel)
 
+    @property
+    def broker_up(self) -> bool:
+        """False while the backend knows its connection to the broker is lost."""
+        return bool(getattr(self._backend, "connected", True))
+
     async def current_seq(self, key: str) -> int:
         """The last seq given out for this key (0 before any), for snapshots."""
         return await self._backend.current_seq(key)

@@ -152,6 +152,11 @@ class RedisBackend:
         # and a loss is noticed even with no socket open.
         return self._channel("hello")
 
+    @property
+    def connected(self) -> bool:
+        """Whether the subscription connection is up (while it is not, commands fail too)."""
+        return self._pubsub is not None
+
     async def connect(self, deliver: Deliver, on_lost: Callable[[], None]) -> None:
         self._deliver = deliver
         self._on_lost = on_lost
