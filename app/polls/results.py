@@ -38,6 +38,8 @@ RETRY_MAX_SECONDS = 10.0
 # With several processes, the one holding a question's lease recomputes it; it renews the lease each
 # time, and another process takes over once it has gone quiet this long.
 LEASE_MS = 2000
+# Questions whose last published response count is kept; past it, start afresh (a repeat is harmless).
+RESPONSES_KEPT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +242,8 @@ class ResultsTicker:
         # Questions another process held the lease of: looked at once more when it lapses, in case
         # that process died holding it (question id -> (monotonic time, force)).
         self._waiting: dict[str, tuple[float, bool]] = {}
+        # The live count of responses last published per question (see publish_responses).
+        self._responses: dict[str, int] = {}
 
     async def start(self) -> None:
         ready = asyncio.Event()
@@ -359,6 +363,13 @@ class ResultsTicker:
             return
         if step.changed or force:
             await publish_results(self._hub, question=step.question, result=step.shown)
+        async with self._database.read_session() as db:
+            count = await aggregation.responses(db, question_id=question_id)
+        if force or self._responses.get(question_id) != count:
+            if len(self._responses) >= RESPONSES_KEPT:
+                self._responses.clear()
+            self._responses[question_id] = count
+            await publish_responses(self._hub, question=step.question, responses=count)
 
 
 class PhoneResultsGate:
@@ -404,6 +415,22 @@ class PhoneResultsGate:
             question_id = json.loads(text)["data"]["question_id"]
             return shown == (question_id, True)
         return True
+
+
+def responses_message(question_id: str, responses: int) -> dict[str, Any]:
+    """The `poll.responses` data: how many participants responded (answers and declines together)."""
+    return {"question_id": question_id, "responses": responses}
+
+
+async def publish_responses(hub: Hub, *, question: Question, responses: int) -> None:
+    """poll.responses to presenter screens and consoles only: the live count moves one by one, which the
+    contract allows for a count of who took part; phones have no use for it."""
+    await hub.publish(
+        (channels.presenters(question.session_id),),
+        "poll.responses",
+        responses_message(question.id, responses),
+        seq_key=question.session_id,
+    )
 
 
 async def publish_results(hub: Hub, *, question: Question, result: ResultsPublic) -> None:

@@ -1,8 +1,9 @@
 """How many sockets are open per key (a session's phones), reported at most once a second per key.
 
 Each process counts its own sockets. With a shared store (the Redis backend) every process stores its
-counts there each interval, the total is the sum over live processes, and only the process whose
-store call saw the total change reports it; so a presenter on any node sees the same number once."""
+counts there each interval, and the total is the sum over live processes. A process reports the keys
+that changed on it, and a key whose total moved without a change here (another process died) is
+reported by the one process whose store call saw the move."""
 
 from __future__ import annotations
 
@@ -40,6 +41,11 @@ class Presence:
 
     def join(self, key: str) -> None:
         self._counts[key] += 1
+        self._changed.add(key)
+
+    def touch(self, key: str) -> None:
+        """Report this key at the next tick although no socket came or went (someone joined or
+        agreed: the report adds counts that live elsewhere)."""
         self._changed.add(key)
 
     def leave(self, key: str) -> None:
@@ -80,7 +86,9 @@ class Presence:
             # total, and the change is reported by whichever node stores next).
             for key in changed | set(self._counts):
                 total, report = await self._store.share_presence(key, self.count(key))
-                if report:
+                # A key that changed here is reported (a touch adds counts that live elsewhere); one
+                # that did not, only when the total moved (a process died).
+                if report or key in changed:
                     await self._report(key, total)
         except Exception:
             # The broker is away: store again next interval.
