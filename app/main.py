@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import errors, pages, sockets
 from app.api import auth as auth_api
+from app.api import breakouts as breakouts_api
 from app.api import entries as entries_api
 from app.api import participants as participants_api
 from app.api import question_edits as question_edits_api
@@ -26,6 +27,7 @@ from app.api import research as research_api
 from app.api import sessions as sessions_api
 from app.api import structure as structure_api
 from app.auth.ratelimit import FailureLimiter, JoinBudget, JoinLimiter
+from app.breakouts.live import BreakoutLive
 from app.config import ConfigError, Settings, get_settings
 from app.db import Database
 from app.gcpolicy import FullCollections
@@ -132,6 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.join_limiter = JoinLimiter(join_budget(settings), counts=shared, hour_keys=shared)
         app.state.joins = JoinWriter(database, batch_max=settings.WRITER_BATCH_MAX)
         app.state.open_sessions = OpenSessionsByCode(database)
+        app.state.breakouts = BreakoutLive(database, hub, batch_max=settings.WRITER_BATCH_MAX)
+        await app.state.breakouts.start()
         await app.state.joins.start()
         await app.state.writer.start()
         await app.state.ticker.start()
@@ -147,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await warming
             await app.state.collections.stop()
+            await app.state.breakouts.stop()
             await app.state.writer.stop()
             await app.state.joins.stop()
             await app.state.presence.stop()
@@ -175,6 +180,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(entries_api.router)
     app.include_router(participants_api.router)
     app.include_router(research_api.router)
+    app.include_router(breakouts_api.router)
     app.include_router(sockets.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

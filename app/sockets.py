@@ -20,6 +20,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.websockets import WebSocketState
 
 from app.auth.deps import LOGIN_COOKIE, account_from_token, bearer_token
+from app.breakouts import live as breakouts_live
+from app.breakouts import service as breakouts_service
 from app.db import Database
 from app.polls import aggregation
 from app.polls import mine as polls_mine
@@ -129,9 +131,19 @@ class _Phone:
     """What one phone's socket does with its messages: answers, upvotes and comments go to the writer,
     whose reply comes back through the socket's own queue."""
 
-    __slots__ = ("in_flight", "participant_id", "session_id", "sub", "writer")
+    __slots__ = ("breakouts", "in_flight", "link", "participant_id", "session_id", "sub", "writer")
 
-    def __init__(self, sub: Subscription, writer: AnswerWriter, session_id: str, participant_id: str) -> None:
+    def __init__(
+        self,
+        sub: Subscription,
+        writer: AnswerWriter,
+        session_id: str,
+        participant_id: str,
+        breakouts: breakouts_live.BreakoutLive | None = None,
+        link: breakouts_live.PhoneLink | None = None,
+    ) -> None:
+        self.breakouts = breakouts
+        self.link = link
         self.sub = sub
         self.writer = writer
         self.session_id = session_id
@@ -145,12 +157,17 @@ class _Phone:
         except EnvelopeError as e:
             sub.deliver(_error(e.code, e.message))
             return
+        if message.type in breakouts_live.PHONE_MESSAGES and self.breakouts and self.link:
+            # Notes, +1s, private messages, choosing a group: app/breakouts/live.py.
+            await self.breakouts.on_message(self.link, message)
+            return
         accepts = PHONE_MESSAGES.get(message.type)
         if accepts is None:
             sub.deliver(
                 _error(
                     "unknown_type",
-                    f'Phones send "answer", "upvote" and "comment" messages, not "{message.type}".',
+                    f'Phones send "answer", "upvote", "comment", "note", "plus", "private", "group.choose" '
+                    f'and "group.decline" messages, not "{message.type}".',
                 )
             )
             return
@@ -262,8 +279,13 @@ async def participant_socket(websocket: WebSocket, session_id: str) -> None:
                 own = await polls_mine.mine(db, session_id=session_id, participant_id=participant_id)
             if own["answers"] or own["entries"]:  # a new phone has nothing to be told
                 sub.deliver(encode("answers.mine", own))
-            phone = _Phone(sub, writer, session_id, participant_id)
-            await _serve(websocket, sub, phone.on_message)
+            breakouts: breakouts_live.BreakoutLive = app.state.breakouts
+            link = await breakouts.attach(sub, session_id, participant_id)
+            try:
+                phone = _Phone(sub, writer, session_id, participant_id, breakouts, link)
+                await _serve(websocket, sub, phone.on_message)
+            finally:
+                breakouts.detach(link)
         finally:
             app.state.presence.leave(session_id)
 
@@ -282,12 +304,17 @@ async def console_socket(websocket: WebSocket, session_id: str) -> None:
     """The facilitator's console: everything a presenter gets, plus what only the facilitator may see
     (the moderation queue now; rounds, notes and private messages later), on its own channel."""
     await _facilitator_socket(
-        websocket, session_id, (channels.presenters(session_id), channels.console(session_id))
+        websocket, session_id, (channels.presenters(session_id), channels.console(session_id)), console=True
     )
 
 
 async def _facilitator_socket(
-    websocket: WebSocket, session_id: str, listens: tuple[str, ...], *, researchers_too: bool = False
+    websocket: WebSocket,
+    session_id: str,
+    listens: tuple[str, ...],
+    *,
+    researchers_too: bool = False,
+    console: bool = False,
 ) -> None:
     """The session owner's sockets: the same credential, ownership and Origin rules and snapshot."""
     app = websocket.app
@@ -317,6 +344,9 @@ async def _facilitator_socket(
             live = await db.get(LiveSession, session_id)
             counted = await headcount(db, live=live) if live is not None else None
         sub.deliver(encode("presence", presence_message(participants, counted)))
+        if console:
+            async with database.read_session() as db:
+                sub.deliver(encode("round.state", await breakouts_service.console_state(db, session_id)))
         await _serve(websocket, sub, None)
 
 

@@ -103,7 +103,7 @@ class TestServe:
         assert not (tmp_path / "missing").exists()
 
     def test_unsupported_database_is_refused(self, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setenv("THIRDSPACE_DATABASE_URL", "postgresql+asyncpg://u:p@db/thirdspace")
+        monkeypatch.setenv("THIRDSPACE_DATABASE_URL", "mysql+aiomysql://u:p@db/thirdspace")
         get_settings.cache_clear()
         assert cli.run("serve") == 2
         assert "THIRDSPACE_DATABASE_URL" in cli.err

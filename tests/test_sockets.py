@@ -158,6 +158,7 @@ class TestMessages:
         session = await live_api.create_session(auth)
         question = await live_api.live_question(auth, session)
         phone = await live_api.phone(session)
+        await phone.expect("round.state")  # after session.state on connect (issue 10)
         await phone.send("answer", {"question_id": question["id"], "value": {"text": "x" * 70_000}}, "big")
         with pytest.raises(ConnectionClosed) as closed:
             while True:  # what was queued before (answers.mine), then the close

@@ -274,7 +274,8 @@ class Hub:
         try:
             yield sub
         finally:
-            for channel in channels:
+            # sub.channels: as subscribed, with what add_channel/remove_channel changed since.
+            for channel in sub.channels:
                 subs = self._subscribers.get(channel)
                 if subs is None:
                     continue
@@ -287,6 +288,29 @@ class Hub:
     def broker_up(self) -> bool:
         """False while the backend knows its connection to the broker is lost."""
         return bool(getattr(self._backend, "connected", True))
+
+    async def add_channel(self, sub: Subscription, channel: str) -> None:
+        """Let a live subscription hear one more channel (a phone entering its breakout group)."""
+        if channel in sub.channels:
+            return
+        sub.channels = (*sub.channels, channel)
+        first = not self._subscribers[channel]
+        self._subscribers[channel].add(sub)
+        if first:
+            await self._backend.subscribe(channel)
+
+    async def remove_channel(self, sub: Subscription, channel: str) -> None:
+        """Stop a live subscription hearing a channel it added (leaving a breakout group)."""
+        if channel not in sub.channels:
+            return
+        sub.channels = tuple(c for c in sub.channels if c != channel)
+        subs = self._subscribers.get(channel)
+        if subs is None:
+            return
+        subs.discard(sub)
+        if not subs:
+            del self._subscribers[channel]
+            await self._backend.unsubscribe(channel)
 
     async def current_seq(self, key: str) -> int:
         """The last seq given out for this key (0 before any), for snapshots."""

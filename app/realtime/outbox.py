@@ -12,7 +12,8 @@ from app.realtime.hub import BrokerUnavailable, Hub
 
 log = logging.getLogger(__name__)
 
-_KEY = "thirdspace_outbox"
+KEY = "thirdspace_outbox"
+_KEY = KEY
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 import { api } from './api.js';
 import { kindOf } from './kinds/index.js';
 import { createResender, shouldResend, waitingSentence } from './resend.js';
+import { mountBreakout } from './phone/breakout.js';
 import { connect } from './socket.js';
 import { charCounter, el, pageData, setText, show } from './ui.js';
 import { isEditing, markMine, renderThanks, startEditing, stopEditing } from './phone/answered.js';
@@ -682,6 +683,9 @@ function showReconnecting() {
   }
 }
 
+// Breakout rounds and "Message the research team" (issue 10): phone/breakout.js.
+const breakout = mountBreakout({ send: (message) => (socket ? socket.send(message) : false) });
+
 function onStatus(state, detail) {
   if (state === 'open') {
     setText(ui.conn, 'Connected');
@@ -691,6 +695,7 @@ function onStatus(state, detail) {
     reconnecting = false;
     // Resend unacknowledged messages with their original ids; the server acks each id once.
     resender.resendAll();
+    breakout.resend();
   } else if (state === 'connecting') {
     if (everConnected || detail.attempt > 0) {
       showReconnecting();
@@ -716,6 +721,8 @@ function start() {
   }));
   show(ui.poll, true);
   renderQuestion();
+  Object.assign(handlers, breakout.handlers);
+  show($('private-box'), true);
   socket = connect(`/ws/participant/${encodeURIComponent(sid)}`, handlers, { onStatus });
 }
 
