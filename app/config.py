@@ -100,6 +100,7 @@ class Settings(BaseSettings):
     def is_shared_broker(self) -> bool:
         return self.BROKER_URL != "memory://"
 
+    @property
     def is_postgresql(self) -> bool:
         return self.DATABASE_URL.startswith("postgresql+asyncpg://")
 
