@@ -305,6 +305,8 @@ async def duplicate_question(db: Db, live: OwnedSession, question_id: str) -> Qu
 # exclude_unset: `comments` only on questions that take comments, as on sockets.
 @router.get(
     "/{session_id}/questions/{question_id}/results",
+    # The results object; with `?group=`, also `group_id` and, when hidden, `reason`.
+    response_model=GroupResultPublic,
     response_model_exclude_unset=True,
     responses=error_responses(*FACILITATOR_REFUSALS, 404),
 )
