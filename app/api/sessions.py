@@ -325,4 +325,5 @@ async def get_results(
     question = await polls_service.get_question(db, live=live, question_id=question_id)
     if group is not None:
         return await breakouts_api.group_result(db, live, question, group)
-    return await polls_results.shown(db, question=question, k=live.min_group)
+    # As the response model (exclude_unset): exactly the results object's fields, as on sockets.
+    return GroupResultPublic(**(await polls_results.shown(db, question=question, k=live.min_group)).data())
