@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("prompt", sa.Text(), server_default="", nullable=False),
         sa.Column("question_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("cap", sa.Integer(), nullable=True),
-        sa.Column("auto_close", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("auto_close", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("ends_at", app.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("closed_at", app.db.UTCDateTime(timezone=True), nullable=True),
