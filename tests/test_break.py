@@ -231,6 +231,13 @@ class TestRedisStops:
                     await sock.recv(timeout=10)
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
 
+        # A new join needs the join limit's counts, which live in Redis: 503, nothing recorded, try again.
+        refused = await api.client.post("/api/join", json={"code": session["code"]})
+        assert refused.status_code == 503
+        assert refused.json()["error"]["code"] == "broker_unavailable"
+        assert refused.headers["retry-after"] == "5"
+        assert refused.cookies == {}
+
         # While Redis is away, phones reconnect and keep answering: acked once committed.
         during = [await api.phone(session, joined) for joined in joins[3:]]
         for i, phone in enumerate(during):
