@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -170,6 +170,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allowed=settings.WITHDRAW_FAILURES_ALLOWED, window_seconds=settings.WITHDRAW_FAILURE_WINDOW_SECONDS
     )
     errors.install(app)
+
+    async def broker_unavailable(request: Request, exc: Exception) -> Response:
+        # Redis is away (the join limit counts there): nothing was done; the client tries again.
+        return errors.render(
+            request,
+            errors.AppError(
+                503,
+                "broker_unavailable",
+                "The service is reconnecting to its message broker; nothing was done. Try again in a few "
+                "seconds.",
+                headers={"Retry-After": "5"},
+            ),
+        )
+
+    app.add_exception_handler(BrokerUnavailable, broker_unavailable)
 
     app.add_middleware(SecurityHeaders)
 
