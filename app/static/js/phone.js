@@ -3,6 +3,7 @@ import { kindOf } from './kinds/index.js';
 import { connect } from './socket.js';
 import { charCounter, el, pageData, setText, show } from './ui.js';
 import { isEditing, markMine, renderThanks, startEditing, stopEditing } from './phone/answered.js';
+import { showCountdown } from './countdown.js';
 
 const data = pageData();
 const session = data.session || {};
@@ -326,6 +327,7 @@ function renderQuestion() {
     : 'The next question will appear here by itself when the facilitator starts it. Keep this page open.');
   show(ui.thanks, false);
   if (!current) {
+    showCountdown($('countdown'), null);
     show(ui.waiting, true);
     show(ui.question, false);
     renderedKey = '';
@@ -337,6 +339,7 @@ function renderQuestion() {
   show(ui.waiting, false);
   show(ui.question, true);
   setText(ui.prompt, current.prompt || '');
+  showCountdown($('countdown'), sessionClosed ? null : current);
 
   if (structureKey(current) !== renderedKey) {
     buildQuestion();
@@ -567,6 +570,20 @@ const handlers = {
     setStatus(message);
     renderSent();
     if (!kind || !kind.accumulates) renderQuestion();
+  },
+
+  'question.reset'(data) {
+    // The facilitator reset this question's answers: what this phone sent is gone.
+    delete answers[data.question_id];
+    delete sentEntries[data.question_id];
+    save(KEYS.answers, answers);
+    save(KEYS.sent, sentEntries);
+    stopEditing(data.question_id);
+    if (current && current.id === data.question_id) {
+      setStatus('The facilitator cleared the answers to this question. You can answer it again.');
+      if (input && !(kind && kind.accumulates)) input.clear();
+      renderQuestion();
+    }
   },
 
   'answers.mine'(own) {
