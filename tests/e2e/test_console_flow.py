@@ -102,5 +102,36 @@ async def test_start_next_move_edit_delete(browser: Browser, server_process: Ser
     await expect(console.locator('[data-error-for="choice.options"]')).to_have_text(
         "Line 2 repeats line 1; each option must be different."
     )
+
+    # Sections: a question added after "Add section" belongs to it; reset asks, then clears.
+    await console.fill("#section-title", "Reflections")
+    await console.click("#add-section button[type=submit]")
+    await expect(console.locator("#q-section")).to_have_value(re.compile(r"^[0-9a-f]{32}$"))
+    await add(console, "In a section?", "Yes\nNo")
+    await expect(card(console, "In a section?").locator(".q-section")).to_have_text("Section: Reflections")
+    await card(console, "First?").get_by_role("button", name="Reset answers").click()
+    await expect(card(console, "First?").locator(".q-status")).to_be_hidden()
+
+    # A template: the saved plan makes a new session; a broken file names its line.
+    async with console.expect_download() as download_info:
+        await console.get_by_role("link", name="Save the plan as a template").click()
+    saved = await (await download_info.value).path()
+    await console.goto("/console")
+    await console.set_input_files(
+        "#template-file",
+        files=[
+            {
+                "name": "bad.json",
+                "mimeType": "application/json",
+                "buffer": b'{\n  "thirdspace_template": 1,\n  "title": ""\n}',
+            }
+        ],
+    )
+    await console.click("#import-template button[type=submit]")
+    await expect(console.locator("#template-error")).to_contain_text("Line 3: title")
+    await console.set_input_files("#template-file", saved)
+    await console.click("#import-template button[type=submit]")
+    await expect(console).to_have_url(re.compile(r"/console/[0-9a-f]{32}$"))
+    await expect(console.locator("#questions .q-prompt")).to_have_text(["First?", "Third?", "In a section?"])
     assert not errors
     await context.close()

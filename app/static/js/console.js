@@ -6,6 +6,7 @@ import { connect } from './socket.js';
 import { charCounter, el, pageData, plural, setText, show, showError } from './ui.js';
 import { flowActions, flowRequest } from './console/flow.js';
 import { createEditMode } from './console/edit.js';
+import { createStructure } from './console/structure.js';
 
 const data = pageData();
 let session = data.session || {};
@@ -51,6 +52,7 @@ const LANGUAGES = {
 };
 
 let busy = false;
+let structure = null; // sections and templates (console/structure.js), once the form exists
 const moderation = createModeration({ base, root: $('moderation') });
 
 // ---------------------------------------------------------------------------------------------
@@ -119,6 +121,7 @@ function questionCard(q, index) {
       }),
       q.comments && q.show_comments ? el('span', { class: 'badge badge-plain', text: 'Comments on the presenter' }) : null,
     ),
+    q.section_id && structure ? el('p', { class: 'small q-section', text: `Section: ${structure.titleOf(q.section_id)}` }) : null,
     el('p', { class: 'small muted q-kind', text: kindText(q) }),
     items.length ? el('ul', { class: 'q-options' }, items.map((text) => el('li', { text }))) : null,
     actions.length ? el('div', { class: 'actions' }, actions) : null,
@@ -156,6 +159,7 @@ function render() {
     ? 'This session was closed without any questions.'
     : 'No questions yet. Add one below.');
   show(ui.questionsEmpty, questions.length === 0);
+  if (structure) structure.setSections(session.sections || []);
   ui.questions.replaceChildren(...questions.map(questionCard));
   moderation.setQuestions(questions, session.current_question_id);
 }
@@ -200,6 +204,7 @@ async function questionAction(action, qid, trigger) {
   if (request === 'cancelled') return;
   if (action === 'edit') {
     editMode.start(q);
+    structure.choose(q.section_id);
     showKindFields();
     promptCounter.update();
     ui.prompt.focus();
@@ -396,6 +401,7 @@ ui.addForm.addEventListener('submit', async (event) => {
     return;
   }
   const request = { kind: kind.name, prompt, ...body };
+  if (structure && structure.chosen()) request.section_id = structure.chosen();
   const comments = ui.addForm.elements.namedItem('comments').checked;
   if (comments) request.comments = true;
   if (ui.addForm.elements.namedItem('moderated').checked && (comments || kind.editor.freeText)) request.moderated = true;
@@ -427,6 +433,9 @@ ui.addForm.addEventListener('submit', async (event) => {
     submit.disabled = false;
   }
 });
+
+structure = createStructure({ base, root: $('structure'), form: ui.addForm, refresh });
+structure.setSections(session.sections || []);
 
 const editMode = createEditMode({
   form: ui.addForm,
