@@ -413,7 +413,7 @@ def main() -> None:
 # The browser tests of the room (issue 8) photograph what they check: the presenter with short and
 # long options (a 500-character prompt, ten 200-character options) before and after k at 1280x720 and
 # 1920x1080, its dark theme, and the phone's states at 320 px.
-ROOM_TESTS = ["tests/e2e/test_presenter.py", "tests/e2e/test_phone.py"]
+ROOM_TESTS = ["tests/e2e/test_presenter.py", "tests/e2e/test_phone.py", "tests/e2e/test_survey_phone.py"]
 
 
 def room_shots(out: Path) -> None:

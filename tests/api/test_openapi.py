@@ -34,9 +34,9 @@ class TestDescribed:
     async def test_every_route_has_a_typed_reply(self, api: Api) -> None:
         operations = _operations(await _openapi(api))
         # 12, the two moderation routes of the entries, the research routes (issue 9), and the
-        # session's plan (issue 8: edit, delete, order, reset, countdown, two of sections, template,
+        # session's plan (issue 8: edit, delete, order, reset, countdown, five of sections, template,
         # import).
-        assert len(operations) == 33
+        assert len(operations) == 36
         downloads = {"/api/sessions/{session_id}/export.zip", "/api/sessions/{session_id}/export.csv"}
         for method, path, operation in operations:
             (status,) = [s for s in operation["responses"] if s.startswith("2")]

@@ -16,17 +16,66 @@ export function createStructure({ base, root, form, refresh }) {
   promptField.after(field);
 
   const title = el('input', { type: 'text', id: 'section-title', autocomplete: 'off' });
+  const audience = el('input', { type: 'checkbox', id: 'section-audience' });
+  const list = el('ul', { class: 'section-list', id: 'section-list' });
   const status = el('p', { class: 'error', role: 'alert', hidden: true });
   const add = el(
     'form',
     { class: 'inline-form', id: 'add-section', novalidate: true },
     el('label', { for: 'section-title', text: 'New section' }),
     title,
+    el('span', { class: 'checkbox-inline' }, audience,
+      el('label', { for: 'section-audience', text: 'Audience pace (a survey each person moves through at their own speed)' })),
     el('button', { type: 'submit', class: 'secondary' }, 'Add section'),
   );
   const template = el('a', { class: 'button-link', href: `${base}/template`, download: 'thirdspace-template.json' },
     'Save the plan as a template');
-  root.append(add, status, el('p', { class: 'actions' }, template));
+  root.append(list, add, status, el('p', { class: 'actions' }, template));
+
+  // Audience-paced sections: Start as a survey, Finish, and the "finished" count while one runs.
+  let polling = null;
+  async function sectionAction(section, action) {
+    show(status, false);
+    if (action === 'finish' && !window.confirm(`Finish “${section.title}”?\n\nIts questions close for good, each with its exact result.`)) return;
+    try {
+      await api('POST', `${base}/sections/${encodeURIComponent(section.id)}/${action}`);
+      await refresh();
+    } catch (err) {
+      showError(status, err);
+    }
+  }
+  async function pollProgress(section, node) {
+    try {
+      const p = await api('GET', `${base}/sections/${encodeURIComponent(section.id)}/progress`);
+      node.textContent = `${p.finished} finished, ${p.started} started (${p.questions} questions)`;
+    } catch {
+      node.textContent = '';
+    }
+  }
+  function renderList() {
+    clearInterval(polling);
+    polling = null;
+    list.replaceChildren(...sections.map((section) => {
+      const item = el('li', { class: 'section-item', dataset: { sid: section.id } },
+        el('strong', { text: section.title }),
+        el('span', { class: 'small muted', text: section.pace === 'audience' ? ' · audience pace' : ' · presenter pace' }));
+      if (section.pace === 'audience' && !section.started) {
+        const b = el('button', { type: 'button', class: 'secondary small-button' }, 'Start as a survey');
+        b.addEventListener('click', () => sectionAction(section, 'start'));
+        item.append(' ', b);
+      }
+      if (section.pace === 'audience' && section.started && !section.finished) {
+        const count = el('span', { class: 'section-progress', 'aria-live': 'polite' });
+        const b = el('button', { type: 'button', class: 'danger small-button' }, 'Finish');
+        b.addEventListener('click', () => sectionAction(section, 'finish'));
+        item.append(' ', count, ' ', b);
+        pollProgress(section, count);
+        polling = setInterval(() => pollProgress(section, count), 3000);
+      }
+      if (section.finished) item.append(el('span', { class: 'small muted', text: ' · finished' }));
+      return item;
+    }));
+  }
 
   let sections = [];
   add.addEventListener('submit', async (event) => {
@@ -44,8 +93,9 @@ export function createStructure({ base, root, form, refresh }) {
       return;
     }
     try {
-      const made = await api('POST', `${base}/sections`, { title: text });
+      const made = await api('POST', `${base}/sections`, { title: text, pace: audience.checked ? 'audience' : 'presenter' });
       title.value = '';
+      audience.checked = false;
       await refresh();
       select.value = made.id;
     } catch (err) {
@@ -54,8 +104,9 @@ export function createStructure({ base, root, form, refresh }) {
   });
 
   return {
-    setSections(list) {
-      sections = list || [];
+    setSections(given) {
+      sections = given || [];
+      renderList();
       const chosen = select.value;
       select.replaceChildren(
         el('option', { value: '', text: 'No section' }),
