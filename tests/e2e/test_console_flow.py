@@ -4,8 +4,10 @@ the limit; validation naming the field and the line."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
@@ -15,6 +17,8 @@ from tests.e2e.test_browser import CHROMIUM_ARGS
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
+
+SHOTS = Path(os.environ["THIRDSPACE_SCREENSHOTS"]) if os.environ.get("THIRDSPACE_SCREENSHOTS") else None
 
 
 @pytest.fixture
@@ -109,6 +113,8 @@ async def test_start_next_move_edit_delete(browser: Browser, server_process: Ser
     await expect(console.locator("#q-section")).to_have_value(re.compile(r"^[0-9a-f]{32}$"))
     await add(console, "In a section?", "Yes\nNo")
     await expect(card(console, "In a section?").locator(".q-section")).to_have_text("Section: Reflections")
+    if SHOTS is not None:
+        await console.screenshot(path=str(SHOTS / "console-questions.png"), full_page=True)
     await card(console, "First?").get_by_role("button", name="Reset answers").click()
     await expect(card(console, "First?").locator(".q-status")).to_be_hidden()
 

@@ -483,6 +483,7 @@ ui.closeButton.addEventListener('click', async () => {
 
 let liveCurrent = null;
 const liveResults = new Map(); // question id -> latest results object
+const liveResponses = new Map(); // question id -> responses received (answers and declines), live
 let liveView = null;
 let liveKey = '';
 let refreshTimer = null;
@@ -513,7 +514,11 @@ function renderLive() {
     liveKey = key;
   }
   const r = liveResults.get(q.id) || null;
-  if (!r) {
+  const received = liveResponses.get(q.id);
+  if (received !== undefined) {
+    // Moves with every response from the first, so the facilitator sees that phones work before k.
+    setText(ui.liveN, `${plural(received, 'response', 'responses')} received.`);
+  } else if (!r) {
     setText(ui.liveN, 'No results yet.');
   } else {
     setText(ui.liveN, `${liveView ? liveView.count(r) : plural(Number(r.n) || 0, 'answer', 'answers')}.`);
@@ -552,8 +557,15 @@ const handlers = {
     liveResults.set(result.question_id, result);
     if (liveCurrent && liveCurrent.id === result.question_id) renderLive();
   },
+  'poll.responses'(counted) {
+    liveResponses.set(counted.question_id, Number(counted.responses) || 0);
+    if (liveCurrent && liveCurrent.id === counted.question_id) renderLive();
+  },
   presence(p) {
-    setText(ui.livePresence, `${plural(Number(p.participants) || 0, 'phone', 'phones')} connected`);
+    const phones = `${plural(Number(p.participants) || 0, 'phone', 'phones')} connected`;
+    // Joined (a phone still reading the information sheet counts) and agreed, counted apart.
+    setText(ui.livePresence, p.joined === undefined ? phones
+      : `${plural(Number(p.joined) || 0, 'person', 'people')} joined · ${Number(p.agreed) || 0} agreed · ${phones}`);
   },
   'entry.new'(message) {
     moderation.onEntry(message);
