@@ -66,6 +66,13 @@ async def test_start_next_move_edit_delete(browser: Browser, server_process: Ser
     await expect(console.locator('[data-error-for="prompt"]')).to_contain_text("the limit is 500")
     assert len(await console.locator("#q-prompt").input_value()) == 5000
     await expect(console.locator("#add-status")).not_to_contain_text("error.fields")
+    await console.fill("#q-prompt", "Fine?")
+    await console.fill("#q-choice-options", "A\n" + "b" * 5000)
+    await console.click("#add-question button[type=submit]")
+    await expect(console.locator('[data-error-for="choice.options"]')).to_have_text(
+        "Line 2: 5000 characters; the limit is 200. Shorten it by 4800."
+    )
+    assert len(await console.locator("#q-choice-options").input_value()) == 5002
 
     await add(console, "First?", "A\nB")
     await add(console, "Second?", "C\nD")

@@ -2,7 +2,7 @@
 // each card's section, and save the session's plan as a template file.
 
 import { api } from '../api.js';
-import { el, setText, show, showError } from '../ui.js';
+import { charCounter, el, setText, show, showError } from '../ui.js';
 
 export function createStructure({ base, root, form, refresh }) {
   const select = el('select', { id: 'q-section', name: 'section_id' });
@@ -31,6 +31,8 @@ export function createStructure({ base, root, form, refresh }) {
   const template = el('a', { class: 'button-link', href: `${base}/template`, download: 'thirdspace-template.json' },
     'Save the plan as a template');
   root.append(list, add, status, el('p', { class: 'actions' }, template));
+  const titleCounter = charCounter(title, 200);
+  title.after(titleCounter.node);
 
   // Audience-paced sections: Start as a survey, Finish, and the "finished" count while one runs.
   let polling = null;
@@ -95,6 +97,7 @@ export function createStructure({ base, root, form, refresh }) {
     try {
       const made = await api('POST', `${base}/sections`, { title: text, pace: audience.checked ? 'audience' : 'presenter' });
       title.value = '';
+      titleCounter.update();
       audience.checked = false;
       await refresh();
       select.value = made.id;
