@@ -28,6 +28,9 @@ ACTIONS = (
     "export",
     "withdrawal",
     "purge",
+    "round.start",
+    "round.close",
+    "report.show",
 )
 
 
