@@ -1,7 +1,7 @@
 """a section's pace: presenter-paced, or an audience-paced survey that starts and finishes
 
 Revision ID: 7b3f0e4c1a92
-Revises: 5e7a1c9d2b80
+Revises: 2318fe5abfec
 Create Date: 2026-12-01 21:20:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import app.db
 
 revision: str = "7b3f0e4c1a92"
-down_revision: str | None = "5e7a1c9d2b80"
+down_revision: str | None = "2318fe5abfec"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
