@@ -50,6 +50,7 @@ class TestDescribed:
             schema = operation["responses"][status]["content"]["application/json"]["schema"]
             refs = [schema.get("$ref"), schema.get("items", {}).get("$ref")]
             refs += [member.get("$ref") for member in schema.get("oneOf", [])]  # a union by kind
+            refs += [member.get("$ref") for member in schema.get("anyOf", [])]  # a group's or the whole
             typed = [ref for ref in refs if ref]
             assert typed and all(ref.endswith("Public") for ref in typed), f"{method} {path}: {schema}"
 
