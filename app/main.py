@@ -29,6 +29,7 @@ from app.api import structure as structure_api
 from app.auth.ratelimit import FailureLimiter, JoinBudget, JoinLimiter
 from app.breakouts.live import BreakoutLive
 from app.config import ConfigError, Settings, get_settings
+from app.countdown import Countdowns
 from app.db import Database
 from app.gcpolicy import FullCollections
 from app.migrate import schema_is_current
@@ -140,6 +141,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.writer.start()
         await app.state.ticker.start()
         await app.state.presence.start()
+        app.state.countdowns = Countdowns(database, hub)
+        await app.state.countdowns.start()
         app.state.collections = FullCollections(settings.GC_FULL_COLLECTION_SECONDS)
         await app.state.collections.start()
         # Word-cloud dictionaries take up to 1.6 s to load: load those open questions need, off the loop.
@@ -154,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.breakouts.stop()
             await app.state.writer.stop()
             await app.state.joins.stop()
+            await app.state.countdowns.stop()
             await app.state.presence.stop()
             await app.state.ticker.stop()
             await hub.stop()
