@@ -162,8 +162,9 @@ def from_validation(exc: RequestValidationError) -> AppError:
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this request's path."""
-    methods: set[str] = set()
+    """Every method some route serves at this request's path. A literal segment beats a parameter:
+    `/api/sessions/import` is the import route's (POST), not a session id's (GET, PATCH, DELETE)."""
+    found: list[tuple[int, set[str]]] = []
 
     def walk(routes: list[BaseRoute]) -> None:
         for route in routes:
@@ -173,10 +174,11 @@ def allowed_methods(request: Request) -> list[str]:
                 continue
             route_methods = getattr(route, "methods", None)
             if route_methods and route.matches(request.scope)[0] != Match.NONE:
-                methods.update(route_methods)
+                found.append((len(getattr(route, "param_convertors", {})), set(route_methods)))
 
     walk(request.app.router.routes)
-    return sorted(methods)
+    fewest = min((params for params, _ in found), default=0)
+    return sorted({m for params, methods in found if params == fewest for m in methods})
 
 
 def install(app: FastAPI) -> None:

@@ -179,8 +179,10 @@ async def group_result(db: Db, live: LiveSession, question: Question, group_id: 
         400,
         *FACILITATOR_REFUSALS,
         404,
+        409,
         422,
         s404="No such round, group, note or question in this session.",
+        s409="Results asked of a round that has no group question (`round_has_no_question`).",
         s422="`board` needs `round_id` and `group_id`; `notes` needs `note_ids`; `results` needs `round_id` "
         "and a `question_id` given to the round.",
     ),

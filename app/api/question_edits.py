@@ -36,7 +36,9 @@ class OrderUpdate(BaseModel):
 
     # 200: more questions than any session needs; each id once.
     question_ids: list[QuestionId] = Field(
-        max_length=200, description="Every question id of the session, once each, in the new order."
+        max_length=200,
+        description="Every question id of the session, once each, in the new order.",
+        json_schema_extra={"uniqueItems": True},
     )
 
 
@@ -89,7 +91,9 @@ async def delete_question(db: Db, live: OwnedSession, question_id: str) -> Respo
     ),
 )
 async def reorder(request: Request, db: Db, live: OwnedSession, body: OrderUpdate) -> SessionDetailPublic:
-    """Put the session's questions in a new order: `question_ids` lists each of them once, else `422`."""
+    """Put the session's questions in a new order: `question_ids` lists each of them once (a repeat is
+    `422`, an id not of this session `404 question_not_found`, a list that leaves one out `409
+    order_mismatch`)."""
     await editing.reorder(db, live=live, question_ids=body.question_ids)
     if live.current_question_id is not None:
         queue_session_state(db, live, await current_question(db, live))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from app.fields import STRIP, WHOLE, not_blank
 from app.polls.schemas import ResultsPublic
@@ -139,9 +139,26 @@ class PrivateMessagesPublic(BaseModel):
     messages: list[PrivateMessagePublic] = Field(description="Newest first.")
 
 
+def _needs(show: str, **fields: dict[str, Any]) -> dict[str, Any]:
+    return {"properties": {"show": {"const": show}, **fields}, "required": ["show", *fields]}
+
+
+_ID: dict[str, Any] = {"type": "string"}
+# Which fields each `show` needs, in the schema too (the service refuses the same with 422), so clients
+# and the OpenAPI fuzz know a board needs its round and group, and notes at least one note.
+_REPORT_FORMS: list[JsonValue] = [
+    _needs("board", round_id=_ID, group_id=_ID),
+    _needs("notes", note_ids={"type": "array", "minItems": 1}),
+    _needs("results", round_id=_ID),
+    {"properties": {"show": {"type": "null"}}, "required": ["show"]},
+]
+
+
 class ReportShow(_Strict):
     """What the presenter shows for report-back: one group's board, chosen notes, or per-group results
     beside the roll-up; null clears it."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": _REPORT_FORMS})
 
     show: Literal["board", "notes", "results"] | None
     round_id: Annotated[str, Field(max_length=64)] | None = None

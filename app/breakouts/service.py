@@ -937,7 +937,7 @@ async def report(db: AsyncSession, *, live: LiveSession, body: ReportShow) -> di
             "group": {"id": group.id, "name": group.name, "notes": [n.model_dump() for n in board]},
         }
     if found.question_id is None:
-        raise _fields(round_id="this round has no group question")
+        raise AppError(409, "round_has_no_question", "This round has no group question to show results of.")
     question = await db.get(Question, found.question_id)
     if question is None:
         raise AppError(404, "not_found", "The round's question was deleted.")

@@ -76,12 +76,21 @@ async def reorder(db: AsyncSession, *, live: LiveSession, question_ids: list[str
     _session_open(live)
     questions = await polls_service.list_questions(db, session_id=live.id)
     by_id = {q.id: q for q in questions}
-    if sorted(question_ids) != sorted(by_id):
+    if len(set(question_ids)) != len(question_ids):
         raise AppError(
             422,
             "invalid",
-            "List every question of this session once, in the new order.",
-            fields={"question_ids": "must name each question of the session exactly once"},
+            "Name each question once in the new order.",
+            fields={"question_ids": "names a question more than once"},
+        )
+    if any(question_id not in by_id for question_id in question_ids):
+        raise AppError(404, "question_not_found", "A question in the list is not part of this session.")
+    if sorted(question_ids) != sorted(by_id):
+        # Schema-valid but out of date (a question added or deleted meanwhile, or one left out).
+        raise AppError(
+            409,
+            "order_mismatch",
+            "List every question of this session once, in the new order; reload to see them all.",
         )
     for position, question_id in enumerate(question_ids, start=1):
         by_id[question_id].position = position

@@ -241,5 +241,7 @@ class TestReport:
             "unknown_note",
         )
         r = await api.client.put(path, json={"show": "results", "round_id": first["id"]}, headers=auth)
-        assert_error(r, 422, "invalid", {"round_id"})
+        assert_error(r, 409, "round_has_no_question")
+        r = await api.client.put(path, json={"show": "notes", "note_ids": []}, headers=auth)
+        assert_error(r, 422, "invalid", {"note_ids"})
         assert (await api.client.put(path, json={"show": None}, headers=auth)).json() == {"show": None}

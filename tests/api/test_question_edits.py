@@ -106,9 +106,15 @@ class TestReorder:
         auth = await api.quick_facilitator()
         session = await api.create_session(auth)
         ids = [(await question(api, auth, session, p))["id"] for p in ("One", "Two")]
-        for wrong in ([ids[0]], [ids[0], ids[0]], [ids[0], ids[1], "nope"]):
-            r = await api.client.put(f"{url(session)}/order", json={"question_ids": wrong}, headers=auth)
-            assert_error(r, 422, "invalid", fields={"question_ids"})
+        order = f"{url(session)}/order"
+        r = await api.client.put(order, json={"question_ids": [ids[0], ids[0]]}, headers=auth)
+        assert_error(r, 422, "invalid", fields={"question_ids"})
+        r = await api.client.put(order, json={"question_ids": [ids[0], ids[1], "nope"]}, headers=auth)
+        assert_error(r, 404, "question_not_found")
+        r = await api.client.put(order, json={"question_ids": [ids[0]]}, headers=auth)
+        assert_error(r, 409, "order_mismatch")
+        shown = (await api.client.get(f"/api/sessions/{session['id']}", headers=auth)).json()
+        assert [q["id"] for q in shown["questions"]] == ids  # nothing moved
 
 
 class TestResetAnswers:
