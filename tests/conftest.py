@@ -4,6 +4,7 @@ lifespan, an HTTP client over ASGI, a real uvicorn on a free port for websockets
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -152,6 +153,14 @@ def server_env() -> dict[str, str]:
 @pytest.fixture
 def server_process(tmp_path: Path, server_env: dict[str, str]) -> Iterator[ServerProcess]:
     """Migrate, add a facilitator (factories.PASSWORD), serve; stop at the end."""
+    with run_server(tmp_path, server_env) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def run_server(tmp_path: Path, server_env: dict[str, str]) -> Iterator[ServerProcess]:
+    """`thirdspace serve` in a subprocess on a free port, its SQLite database migrated in `tmp_path`
+    and one facilitator added; the browser suite starts one per module (tests/e2e/conftest.py)."""
     import subprocess
     import sys
     import time
@@ -165,7 +174,8 @@ def server_process(tmp_path: Path, server_env: dict[str, str]) -> Iterator[Serve
         "THIRDSPACE_DATA_DIR": str(tmp_path),
         "THIRDSPACE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'thirdspace.db'}",
         "THIRDSPACE_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        **server_env,
+        # "{port}" in a value stands for the port picked here (a public URL with a sub-path, say).
+        **{key: value.replace("{port}", str(port)) for key, value in server_env.items()},
     }
     cli = [sys.executable, "-m", "app.cli"]
     subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
@@ -197,10 +207,12 @@ def server_process(tmp_path: Path, server_env: dict[str, str]) -> Iterator[Serve
             proc.kill()
             raise RuntimeError(f"server did not start:\n{server.log()}")
         time.sleep(0.1)
-    yield server
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
