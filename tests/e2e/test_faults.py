@@ -62,3 +62,25 @@ async def test_a_missing_label_on_the_phone_fails_the_test(watch: Watch, host: H
     with pytest.raises(AssertionError, match="axe label"):
         watch.check()
     watch.problems.clear()
+
+
+async def test_a_payload_that_runs_fails_the_test(watch: Watch, host: Host) -> None:
+    """What test_safety.py relies on: HTML that a page wrongly inserts as markup (here by hand) tries
+    to run its handler; the CSP blocks it and the harness reports the violation (were the CSP loosened,
+    the dialog and the `__xss` trap would report it)."""
+    session = host.create("Unsafe page", EVERY_KIND[:1])
+    phone = await watch.phone()
+    await join(phone, session)
+    await phone.evaluate(
+        """() => { document.querySelector('#session-title').innerHTML =
+             `<img src=x onerror="window.__xss = 'img'; alert('xss-ran')">`; }"""
+    )
+    for _ in range(50):  # the reports arrive as events, in any order
+        if len(watch.problems) >= 2:
+            break
+        await phone.wait_for_timeout(100)
+    found = "\n".join(watch.problems)
+    assert "CSP violation: script-src-attr blocked inline" in found
+    with pytest.raises(AssertionError, match="CSP violation"):
+        watch.check()
+    watch.problems.clear()
