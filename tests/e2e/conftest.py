@@ -56,15 +56,17 @@ FAILING_IMPACTS = {"serious", "critical"}
 # Runs in every page before its own scripts: CSP violations are reported to the harness, and a payload
 # that runs (an `onerror`, a `<script>`, a `javascript:` link) can be told by this flag or by a dialog.
 WATCH_INIT = """
-document.addEventListener('securitypolicyviolation', (e) => {
-  const where = `${e.sourceFile}:${e.lineNumber}`;
-  window.__thirdspaceReport && window.__thirdspaceReport(
-    `CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${where})`);
-});
-Object.defineProperty(window, '__xss', {
-  set(value) { window.__thirdspaceReport && window.__thirdspaceReport(`a payload ran: ${value}`); },
-  get() { return undefined; },
-});
+if (!Object.prototype.hasOwnProperty.call(window, '__xss')) {  // a popup may run this twice
+  document.addEventListener('securitypolicyviolation', (e) => {
+    const where = `${e.sourceFile}:${e.lineNumber}`;
+    window.__thirdspaceReport && window.__thirdspaceReport(
+      `CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${where})`);
+  });
+  Object.defineProperty(window, '__xss', {
+    set(value) { window.__thirdspaceReport && window.__thirdspaceReport(`a payload ran: ${value}`); },
+    get() { return undefined; },
+  });
+}
 """
 
 
