@@ -1,4 +1,4 @@
-"""thirdspace serve | migrate | user add | user password | demo | export | purge | delete"""
+"""thirdspace serve | migrate | user add | user password | demo | export | purge | delete | session"""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app import cli_session
 from app.config import ConfigError, Settings, get_settings
 
 NOT_MIGRATED = "the database is not migrated to the latest schema: run `thirdspace migrate` first."
@@ -301,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     delete = sub.add_parser("delete", help="delete a session and everything in it")
     delete.add_argument("session_id")
     delete.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
+    cli_session.add_parser(sub)
     return parser
 
 
@@ -326,6 +328,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _purge(settings, args)
         if args.command == "delete":
             return _delete(settings, args)
+        if args.command == "session":
+            if not _migrated(settings):
+                return _fail(NOT_MIGRATED)
+            return cli_session.run(settings, args)
         return _demo(settings)
     except ConfigError as error:
         return _fail(str(error))

@@ -21,8 +21,10 @@ from app import errors, pages, sockets
 from app.api import auth as auth_api
 from app.api import entries as entries_api
 from app.api import participants as participants_api
+from app.api import question_edits as question_edits_api
 from app.api import research as research_api
 from app.api import sessions as sessions_api
+from app.api import structure as structure_api
 from app.auth.ratelimit import FailureLimiter, JoinBudget, JoinLimiter
 from app.config import ConfigError, Settings, get_settings
 from app.db import Database
@@ -34,7 +36,9 @@ from app.polls.writer import AnswerWriter
 from app.realtime import channels
 from app.realtime.hub import Hub, backend_for
 from app.realtime.presence import Presence
+from app.sessions.headcount import headcount, presence_message
 from app.sessions.joins import JoinWriter, OpenSessionsByCode
+from app.sessions.models import LiveSession
 
 HERE = Path(__file__).parent
 CONTENT_SECURITY_POLICY = (
@@ -102,8 +106,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await hub.start()
 
         async def report_presence(session_id: str, count: int) -> None:
+            async with database.read_session() as db:
+                live = await db.get(LiveSession, session_id)
+                counted = await headcount(db, live=live) if live is not None else None
             await hub.publish(
-                channels.presenters(session_id), "presence", {"participants": count}, seq_key=session_id
+                channels.presenters(session_id),
+                "presence",
+                presence_message(count, counted),
+                seq_key=session_id,
             )
 
         app.state.database = database
@@ -151,7 +161,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
 
     app.include_router(auth_api.router)
+    app.include_router(structure_api.router)
     app.include_router(sessions_api.router)
+    app.include_router(question_edits_api.router)
     app.include_router(entries_api.router)
     app.include_router(participants_api.router)
     app.include_router(research_api.router)

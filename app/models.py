@@ -11,6 +11,7 @@ from app.polls.models import (
     Question,
     ResultChange,
     ResultState,
+    Section,
 )
 from app.research.models import AuditEvent
 from app.sessions.models import ConsentSheet, LiveSession, Participant, SessionResearcher, WithdrawnCode
@@ -30,6 +31,7 @@ __all__ = [
     "Question",
     "ResultChange",
     "ResultState",
+    "Section",
     "SessionResearcher",
     "WithdrawnCode",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -235,6 +236,7 @@ async def presenter_page(request: Request, db: Db, session_id: str) -> Response:
             "title": live.title,
             "code": live.code,
             "join_url": join_url,
+            "join_host_parts": join_host_parts(request.app.state.settings.PUBLIC_URL),
             "min_group": live.min_group,
         }
     }
@@ -243,6 +245,17 @@ async def presenter_page(request: Request, db: Db, session_id: str) -> Response:
         "presenter.html",
         {"page_data": page_data, "qr_svg": qr_svg, "csrf_token": csrf, "title": live.title},
     )
+
+
+def join_host_parts(public_url: str) -> list[str]:
+    """The join address as the presenter shows it: host and path without the scheme (the page at "/"
+    asks for the code), in parts that may wrap only after a "/", never inside a word."""
+    bare = public_url.split("://", 1)[-1].rstrip("/")
+    parts: list[str] = []
+    for piece in re.split(r"(?<=/)", bare):
+        if piece:
+            parts.append(piece)
+    return parts or [bare]
 
 
 def _safe_next(target: str) -> str:

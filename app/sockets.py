@@ -21,6 +21,8 @@ from starlette.websockets import WebSocketState
 
 from app.auth.deps import LOGIN_COOKIE, account_from_token, bearer_token
 from app.db import Database
+from app.polls import aggregation
+from app.polls import mine as polls_mine
 from app.polls import results as polls_results
 from app.polls.schemas import AnswerIn, CommentIn, UpvoteIn
 from app.polls.writer import AnswerWriter, MessageType, Outcome
@@ -29,6 +31,7 @@ from app.realtime.envelope import EnvelopeError, decode_client, encode
 from app.realtime.hub import Closed, Hub, Subscription
 from app.sessions import service as sessions_service
 from app.sessions.deps import participant_token
+from app.sessions.headcount import headcount, presence_message
 from app.sessions.models import LiveSession
 from app.snapshots import current_question, session_state
 
@@ -244,6 +247,11 @@ async def participant_socket(websocket: WebSocket, session_id: str) -> None:
         app.state.presence.join(session_id)
         try:
             await _send_snapshot(websocket, sub, session_id, to_presenter=False)
+            # What this phone already sent, after the (shared) snapshot: its own, never cached.
+            async with database.read_session() as db:
+                own = await polls_mine.mine(db, session_id=session_id, participant_id=participant_id)
+            if own["answers"] or own["entries"]:  # a new phone has nothing to be told
+                sub.deliver(encode("answers.mine", own))
             phone = _Phone(sub, writer, session_id, participant_id)
             await _serve(websocket, sub, phone.on_message)
         finally:
@@ -290,7 +298,10 @@ async def _facilitator_socket(
     await websocket.accept()
     async with app.state.hub.subscribe(*listens) as sub:
         await _send_snapshot(websocket, sub, session_id, to_presenter=True)
-        sub.deliver(encode("presence", {"participants": app.state.presence.count(session_id)}))
+        async with database.read_session() as db:
+            live = await db.get(LiveSession, session_id)
+            counted = await headcount(db, live=live) if live is not None else None
+        sub.deliver(encode("presence", presence_message(app.state.presence.count(session_id), counted)))
         await _serve(websocket, sub, None)
 
 
@@ -325,7 +336,14 @@ async def _read_snapshot(database: Database, session_id: str, seq: int, *, to_pr
         result = None
         if question is not None and (to_presenter or question.results_visible):
             result = await polls_results.shown(db, question=question, k=live.min_group)
+        responses = None
+        if question is not None and to_presenter:
+            responses = await aggregation.responses(db, question_id=question.id)
     texts = [encode("session.state", state, seq=seq)]
     if result is not None:
         texts.append(encode("poll.results", result.data(), seq=seq))
+    if question is not None and responses is not None:
+        texts.append(
+            encode("poll.responses", polls_results.responses_message(question.id, responses), seq=seq)
+        )
     return texts

@@ -9,6 +9,7 @@ from app.auth.deps import FACILITATOR_REFUSALS, CurrentAccount, CurrentFacilitat
 from app.db import Db
 from app.errors import error_responses
 from app.polls import results as polls_results
+from app.polls import sections
 from app.polls import service as polls_service
 from app.polls.models import Question
 from app.polls.schemas import (
@@ -67,6 +68,7 @@ async def session_public(request: Request, db: Db, live: LiveSession) -> Session
         created_at=live.created_at,
         current_question_id=live.current_question_id,
         questions=[question_public(q) for q in questions],
+        sections=[sections.section_public(s) for s in await sections.list_sections(db, session_id=live.id)],
     )
 
 

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 # then after twice as long each time, up to 10 s: a broken database costs a log line a retry, not a
 # traceback and a query every 100 ms; once it recovers, screens catch up within 10 s.
 RETRY_MAX_SECONDS = 10.0
+# Questions whose last published response count is kept; past it, start afresh (a repeat is harmless).
+RESPONSES_KEPT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +236,8 @@ class ResultsTicker:
         self._task: asyncio.Task[None] | None = None
         self._dirty: dict[str, bool] = {}
         self._retries: dict[str, _Retry] = {}
+        # The live count of responses last published per question (see publish_responses).
+        self._responses: dict[str, int] = {}
 
     async def start(self) -> None:
         ready = asyncio.Event()
@@ -331,6 +335,13 @@ class ResultsTicker:
             return
         if step.changed or force:
             await publish_results(self._hub, question=step.question, result=step.shown)
+        async with self._database.read_session() as db:
+            count = await aggregation.responses(db, question_id=question_id)
+        if force or self._responses.get(question_id) != count:
+            if len(self._responses) >= RESPONSES_KEPT:
+                self._responses.clear()
+            self._responses[question_id] = count
+            await publish_responses(self._hub, question=step.question, responses=count)
 
 
 class PhoneResultsGate:
@@ -376,6 +387,22 @@ class PhoneResultsGate:
             question_id = json.loads(text)["data"]["question_id"]
             return shown == (question_id, True)
         return True
+
+
+def responses_message(question_id: str, responses: int) -> dict[str, Any]:
+    """The `poll.responses` data: how many participants responded (answers and declines together)."""
+    return {"question_id": question_id, "responses": responses}
+
+
+async def publish_responses(hub: Hub, *, question: Question, responses: int) -> None:
+    """poll.responses to presenter screens and consoles only: the live count moves one by one, which the
+    contract allows for a count of who took part; phones have no use for it."""
+    await hub.publish(
+        (channels.presenters(question.session_id),),
+        "poll.responses",
+        responses_message(question.id, responses),
+        seq_key=question.session_id,
+    )
 
 
 async def publish_results(hub: Hub, *, question: Question, result: ResultsPublic) -> None:

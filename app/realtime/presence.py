@@ -28,6 +28,11 @@ class Presence:
         self._counts[key] += 1
         self._changed.add(key)
 
+    def touch(self, key: str) -> None:
+        """Report this key at the next tick although no socket came or went (someone joined or
+        agreed: the report adds counts that live elsewhere)."""
+        self._changed.add(key)
+
     def leave(self, key: str) -> None:
         self._counts[key] -= 1
         if self._counts[key] <= 0:

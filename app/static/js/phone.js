@@ -2,6 +2,7 @@ import { api } from './api.js';
 import { kindOf } from './kinds/index.js';
 import { connect } from './socket.js';
 import { charCounter, el, pageData, setText, show } from './ui.js';
+import { isEditing, markMine, renderThanks, startEditing, stopEditing } from './phone/answered.js';
 
 const data = pageData();
 const session = data.session || {};
@@ -22,6 +23,12 @@ const ui = {
   withdrawalDone: $('withdrawal-done'),
   poll: $('poll'),
   waiting: $('waiting'),
+  waitingLead: $('waiting-lead'),
+  waitingNext: $('waiting-next'),
+  thanks: $('thanks'),
+  thanksHeading: $('thanks-heading'),
+  thanksText: $('thanks-text'),
+  changeAnswer: $('change-answer'),
   question: $('question'),
   prompt: $('prompt'),
   note: $('question-note'),
@@ -313,9 +320,11 @@ function renderComments() {
 
 function renderQuestion() {
   show(ui.poll, true);
-  setText(ui.waiting, sessionClosed
-    ? 'This session has ended. Thank you for taking part.'
-    : 'Waiting for the facilitator…');
+  setText(ui.waitingLead, sessionClosed ? 'This session has ended.' : 'You’re in.');
+  setText(ui.waitingNext, sessionClosed
+    ? 'Thank you for taking part. You can close this page.'
+    : 'The next question will appear here by itself when the facilitator starts it. Keep this page open.');
+  show(ui.thanks, false);
   if (!current) {
     show(ui.waiting, true);
     show(ui.question, false);
@@ -363,15 +372,20 @@ function renderQuestion() {
   } else if (current.open) {
     show(ui.note, false);
     show(ui.yourAnswer, false);
-    show(ui.form, true);
-    setFormEnabled(true);
-    if (latest && !latest.pending && latest.value === null && !ui.answerStatus.textContent) {
+    // Answered (and not changing it): the thanks screen instead of a form that still looks active.
+    const thanked = !kind.accumulates && latest && !latest.pending && !isEditing(current.id)
+      && renderThanks(ui, { answer: latest, describe: (value) => input.describe(value) });
+    show(ui.form, !thanked);
+    setFormEnabled(!thanked);
+    if (thanked) {
+      setStatus('');
+    } else if (latest && !latest.pending && latest.value === null && !ui.answerStatus.textContent) {
       setStatus(kind.accumulates
         ? 'You chose not to answer this question. You can still send something.'
         : 'You chose not to answer this question. You can still answer and send it.');
     }
   } else {
-    setText(ui.note, 'This question is not open yet.');
+    setText(ui.note, 'This question is not open yet. It will open here by itself when the facilitator starts it.');
     show(ui.note, true);
     show(ui.form, false);
     show(ui.yourAnswer, false);
@@ -399,6 +413,8 @@ function renderResults() {
     ui.resultView.replaceChildren(view.node);
   }
   view.update(current, results);
+  const mine = latestAnswer(current.id);
+  markMine(ui.resultView, current, mine && !mine.pending ? mine.value : null);
   show(ui.resultView, !hidden);
   setText(ui.resultsN, hidden ? '' : `${view.count(results)}.`);
 }
@@ -501,9 +517,11 @@ const handlers = {
     const next = state.current || null;
     const changedQuestion = !current || !next || current.id !== next.id;
     const wasOpen = !!(current && current.open && !current.closed);
+    if (changedQuestion || (next && next.closed)) {
+      setStatus('');
+    }
     if (changedQuestion) {
       results = null;
-      setStatus('');
       setText(ui.commentStatus, '');
     }
     current = next;
@@ -541,10 +559,26 @@ const handlers = {
         ? `${what} — it will appear once the facilitator approves it. You can send another.`
         : `${what} — you can send another.`;
     } else {
-      message = 'Answer received ✓ — you can change it until the question closes.';
+      // The thanks screen says it; the status line stays empty so nothing stale is left beside it.
+      message = '';
+      stopEditing(entry.question_id);
+      announce(value === null ? 'Thanks, your response is in.' : 'Thanks, your answer is in.');
     }
     setStatus(message);
     renderSent();
+    if (!kind || !kind.accumulates) renderQuestion();
+  },
+
+  'answers.mine'(own) {
+    // What the server holds for this participant: it wins over this tab's memory (another tab, a
+    // reload, a phone that lost its storage).
+    for (const [questionId, value] of Object.entries(own.answers || {})) answers[questionId] = value;
+    for (const [questionId, texts] of Object.entries(own.entries || {})) {
+      if (Array.isArray(texts)) sentEntries[questionId] = texts;
+    }
+    save(KEYS.answers, answers);
+    save(KEYS.sent, sentEntries);
+    if (current) renderQuestion();
   },
 
   'answer.error'(error) {
@@ -659,3 +693,16 @@ if (consent.required && !data.consented) {
   restoreWithdrawalCode();
   start();
 }
+
+ui.changeAnswer.addEventListener('click', () => {
+  if (!current) return;
+  startEditing(current.id);
+  const latest = latestAnswer(current.id);
+  if (input && !(kind && kind.accumulates)) {
+    if (latest && latest.value !== null) input.set(latest.value);
+    else input.clear();
+  }
+  renderQuestion();
+  const first = ui.form.querySelector('input, textarea, select');
+  if (first) first.focus();
+});
