@@ -29,8 +29,10 @@ def e2e_server_env() -> dict[str, str]:
 
 
 async def decode_qr(page: Page) -> str:
-    """The text of the QR code the presenter shows, read from its pixels."""
-    png = await page.locator(".qr").screenshot()
+    """The text of the QR code the presenter shows large (its Q button), read from its pixels."""
+    await page.click("#qr-small")
+    png = await page.locator("#qr-big .qr-large").screenshot()
+    await page.click("#qr-close")
     found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))
     assert len(found) == 1, f"{len(found)} codes found in the presenter's QR image"
     return str(found[0].text)
@@ -49,7 +51,11 @@ async def test_the_qr_code_and_join_link_keep_the_public_sub_path(watch: Watch) 
     presenter = await console.context.new_page()
     await presenter.set_viewport_size({"width": 1280, "height": 720})
     await presenter.goto(f"/presenter/{session_id}")
-    await expect(presenter.locator(".join-url")).to_have_text(join_url)
+    # The strip says where to go (the host and sub-path, which asks for the code) and the code.
+    host_and_path = public.split("://", 1)[1]
+    await expect(presenter.locator(".join-strip .join-host")).to_have_text(host_and_path)
+    code = join_url.rsplit("/", 1)[1]
+    await expect(presenter.locator(".join-strip .join-code")).to_have_text(f"{code[:4]}\u200b{code[4:]}")
     assert await decode_qr(presenter) == join_url
     await watch.step(presenter, "presenter-subpath", full=False)
 
