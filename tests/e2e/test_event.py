@@ -123,8 +123,7 @@ async def test_the_whole_event(watch: Watch) -> None:
         await expect(phone.locator("#prompt")).to_have_text("Which area matters most?")
         await phone.get_by_label(pick, exact=True).check()
         await send(phone)
-    # While open the presenter counts in steps of k (5 shows as 3), so nobody is singled out by timing.
-    await expect(presenter.locator("#answers-n")).to_have_text("3 answers")
+    await expect(presenter.locator("#responses")).to_have_text("5 responses received")
     await watch.step(phones[0], "07-phone-choice-sent")
     leaver = phones.pop(0)
     await leaver.locator("details.privacy summary").click()
@@ -137,7 +136,7 @@ async def test_the_whole_event(watch: Watch) -> None:
     await expect(bars.filter(has_text="Housing")).to_contain_text("3 (75%)")
     await expect(bars.filter(has_text="Health")).to_contain_text("1 (25%)")
     await expect(bars.filter(has_text="Work")).to_contain_text("0 (0%)")
-    await expect(presenter.locator("#answers-n")).to_have_text("4 answers")
+    await expect(presenter.locator("#responses")).to_have_text("4 responses received")
     read = await screen_reader_text(presenter)
     for line in [r"Housing\D*3", r"Health\D*1", r"Work\D*0"]:
         assert re.search(line, read), read
