@@ -76,7 +76,7 @@ async def test_start_next_move_edit_delete(browser: Browser, server_process: Ser
     assert await filled(console) == ["Next"]
 
     # Move the third above the second: Next then starts it.
-    await card(console, "Third?").get_by_role("button", name="Move question 3 up").click()
+    await card(console, "Third?").get_by_role("button", name="Move up, question 3").click()
     await expect(console.locator("#questions .q-prompt")).to_have_text(["First?", "Third?", "Second?"])
     await card(console, "First?").get_by_role("button", name="Next", exact=True).click()
     await expect(card(console, "First?").locator(".badge-closed")).to_be_visible()
