@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 export THIRDSPACE_ENVIRONMENT ?= development
 
-.PHONY: run test lint typecheck pytest browser vendor bench e2e screenshots clean
+.PHONY: run test test-postgres lint typecheck pytest browser vendor bench e2e screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ pytest: $(STAMP) browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The same suite on PostgreSQL: each run makes its own database on 127.0.0.1:5432 and drops it.
+test-postgres: $(STAMP) browser
+	$(BIN)/pytest --database postgres $(PYTEST_ARGS)
 
 e2e: $(STAMP) browser
 	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)

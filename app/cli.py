@@ -68,10 +68,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from app.logs import LOG_CONFIG
 
     settings.check_supported()
-    if args.workers > 1 and settings.BROKER_URL == "memory://":
+    if args.workers < 1:
+        return _fail("--workers must be 1 or more.")
+    if args.workers > 1 and not settings.is_shared_broker:
         return _fail(
             "--workers above 1 needs a shared broker: the memory:// broker lives in one process. "
-            "Run one worker (the default) until Redis support lands."
+            "Set THIRDSPACE_BROKER_URL=redis://... or run one worker (the default)."
+        )
+    if args.workers > 1 and settings.is_sqlite:
+        return _fail(
+            "--workers above 1 needs PostgreSQL: SQLite takes one writer at a time, so more processes "
+            "only wait on each other. Set THIRDSPACE_DATABASE_URL=postgresql+asyncpg://... or run one worker."
         )
     settings.secret_key()
     if not _migrated(settings):

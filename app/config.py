@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     DATA_DIR: Path = Path("data")
     DATABASE_URL: str = ""
     BROKER_URL: str = "memory://"
+    # Every Redis key and channel of this deployment starts with it, so deployments can share a Redis.
+    BROKER_PREFIX: str = Field(default="thirdspace", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+    # Events kept per session for reconnecting clients (?last_seq=); an older gap gets a snapshot.
+    REPLAY_LOG_MAX: int = Field(default=1000, ge=1)
     SECRET_KEY: str = ""
     PUBLIC_URL: str = "http://127.0.0.1:8000"
     # 8 hours: a long workshop day on one login.
@@ -32,6 +36,17 @@ class Settings(BaseSettings):
     # A batch is what arrived while the previous one committed; 1,000 measured better than 500 under
     # backlog (4,623 vs 4,277 answers/s, docs/performance.md) and keeps one transaction under ~100 ms.
     WRITER_BATCH_MAX: int = 1000
+    # Messages the answer writer and the join writer may hold before they refuse more (answer.error or
+    # 503 `server_busy`): 20,000 is ten seconds of the most either has committed here (docs/performance.md),
+    # a few MB of memory; past that, a clear "send it again" beats an ack that takes minutes.
+    WRITER_QUEUE_MAX: int = Field(default=20_000, ge=1)
+    JOIN_QUEUE_MAX: int = Field(default=20_000, ge=1)
+    # Messages one phone's socket may send: 5 a second on average, 20 at once. A person answers, votes
+    # and comments far slower; a phone resending what it kept after a reconnect fits in the burst.
+    SOCKET_MESSAGES_PER_SECOND: float = Field(default=5.0, gt=0)
+    SOCKET_MESSAGE_BURST: int = Field(default=20, ge=1)
+    # Sessions whose snapshot (session.state and results) a process keeps, least recently read forgotten.
+    SNAPSHOT_CACHE_MAX: int = Field(default=1_000, ge=1)
     # 100 ms: screens feel live, and a burst of answers costs one aggregate query per question per tick.
     RESULTS_TICK_SECONDS: float = 0.1
     # Wrong join codes, counted per clock hour, per address (as an HMAC, in memory) and across all
@@ -82,6 +97,14 @@ class Settings(BaseSettings):
         return self.DATABASE_URL.startswith("sqlite")
 
     @property
+    def is_shared_broker(self) -> bool:
+        return self.BROKER_URL != "memory://"
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.DATABASE_URL.startswith("postgresql+asyncpg://")
+
+    @property
     def public_origin(self) -> str:
         parts = urlsplit(self.PUBLIC_URL)
         return f"{parts.scheme}://{parts.netloc}"
@@ -92,15 +115,15 @@ class Settings(BaseSettings):
 
     def check_supported(self) -> None:
         """Refuse what this version cannot run yet, with a sentence saying so."""
-        if not self.is_sqlite:
+        if not (self.is_sqlite or self.is_postgresql):
             raise ConfigError(
-                "THIRDSPACE_DATABASE_URL: only SQLite (sqlite+aiosqlite:///path) is supported in this "
-                "version; PostgreSQL arrives with the multi-node work."
+                "THIRDSPACE_DATABASE_URL: use SQLite (sqlite+aiosqlite:///path) or PostgreSQL "
+                "(postgresql+asyncpg://user:password@host/database); no other database is supported."
             )
-        if self.BROKER_URL != "memory://":
+        if self.BROKER_URL != "memory://" and not self.BROKER_URL.startswith(("redis://", "rediss://")):
             raise ConfigError(
-                "THIRDSPACE_BROKER_URL: only memory:// is supported in this version; Redis arrives with the "
-                "multi-node work."
+                "THIRDSPACE_BROKER_URL must be memory:// (one process) or a Redis URL "
+                "(redis://host:6379/0, or rediss:// for TLS)."
             )
 
     def secret_key(self) -> str:

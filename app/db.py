@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, Table, TypeDecorator, event
@@ -25,6 +25,7 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 metadata: MetaData = SQLModel.metadata
+F = TypeVar("F")
 
 
 def utcnow() -> datetime:
@@ -32,6 +33,7 @@ def utcnow() -> datetime:
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
+    """immediate: a writer (BEGIN IMMEDIATE); otherwise a reader that SQLite refuses to let write."""
     # 10 s: long enough for any batch of the writer; short enough that a stuck lock surfaces as an error.
     # hide_parameters on every engine: a failed statement's error names its bound values (answers,
     # participant ids, token hashes), and errors are logged (ETHICS 2). The SQL itself is still shown.
@@ -46,6 +48,9 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if not immediate:
+            # A write on a reader would take the lock without the process's write queue: refuse it.
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -53,6 +58,43 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
         # A deferred BEGIN that later writes fails with "database is locked" and ignores busy_timeout;
         # readers take the deferred one so they never wait for the writer under WAL.
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _without_nul(value: Any) -> Any:
+    return value.replace("\x00", "") if type(value) is str and "\x00" in value else value
+
+
+def _strip_nul(parameters: Any) -> Any:
+    """The statement's parameters with NUL taken out of every string, rows and lists included."""
+    if isinstance(parameters, dict):
+        return {key: _strip_nul(value) for key, value in parameters.items()}
+    if isinstance(parameters, list | tuple):
+        return type(parameters)(_strip_nul(value) for value in parameters)
+    return _without_nul(parameters)
+
+
+def _has_nul(parameters: Any) -> bool:
+    if type(parameters) is str:
+        return "\x00" in parameters
+    if isinstance(parameters, dict):
+        return any(_has_nul(value) for value in parameters.values())
+    if isinstance(parameters, list | tuple):
+        return any(_has_nul(value) for value in parameters)
+    return False
+
+
+def _postgresql_engine(url: str, **options: Any) -> AsyncEngine:
+    # hide_parameters: as for SQLite, no answers or token hashes in logged errors (ETHICS 2).
+    engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **options)
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute", retval=True)
+    def _no_nul(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> tuple[str, Any]:
+        # PostgreSQL cannot store NUL in text and fails the whole statement (a batch of other people's
+        # answers with it) where SQLite keeps it: take it out of any string, as free text loses it
+        # anyway (app.polls.text.free); an id or a code with one is looked up without it.
+        return statement, _strip_nul(parameters) if _has_nul(parameters) else parameters
 
     return engine
 
@@ -66,9 +108,10 @@ class Database:
             self.engine = _sqlite_engine(url, immediate=True)
             self.read_engine = _sqlite_engine(url, immediate=False)
         else:
-            # hide_parameters: as for SQLite, no answers or token hashes in logged errors (ETHICS 2).
-            self.engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
-            self.read_engine = self.engine
+            self.engine = _postgresql_engine(url)
+            # Reads in READ ONLY transactions, on a pool of their own: a write by mistake fails loudly,
+            # and a burst of page loads never waits for a connection the answer writer needs.
+            self.read_engine = _postgresql_engine(url, execution_options={"postgresql_readonly": True})
         self._write_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.read_session = async_sessionmaker(self.read_engine, expire_on_commit=False)
         # SQLite has one write lock, and a BEGIN IMMEDIATE that finds it taken sleeps in SQLite's busy
@@ -93,12 +136,34 @@ class Database:
             await self.read_engine.dispose()
 
 
+# Methods whose routes only read: they get a read session (no write lock, no BEGIN IMMEDIATE), so a page
+# load or a results poll never queues behind the answer writer's batch.
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def writes_on_read(endpoint: F) -> F:
+    """Mark a GET route that writes (an export records itself in the audit log): it gets the write
+    session like any POST."""
+    endpoint.__dict__["writes_on_read"] = True
+    return endpoint
+
+
+def _reads_only(request: Request) -> bool:
+    endpoint = request.scope.get("endpoint")
+    return request.method in READ_METHODS and not getattr(endpoint, "writes_on_read", False)
+
+
 async def _request_db(request: Request) -> AsyncIterator[AsyncSession]:
     """The request owns the transaction: commit when the handler returns, roll back when it raises,
-    then publish the events the handler queued (never before the commit)."""
+    then publish the events the handler queued (never before the commit). GET and HEAD routes read
+    in a session of their own that cannot write (see `writes_on_read`)."""
     from app.realtime import outbox
 
     database: Database = request.app.state.database
+    if _reads_only(request):
+        async with database.read_session() as db:
+            yield db
+        return
     async with database.session() as db:
         try:
             yield db

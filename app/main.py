@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import errors, pages, sockets
 from app.api import auth as auth_api
+from app.api import breakouts as breakouts_api
 from app.api import entries as entries_api
 from app.api import participants as participants_api
 from app.api import question_edits as question_edits_api
@@ -26,6 +27,7 @@ from app.api import research as research_api
 from app.api import sessions as sessions_api
 from app.api import structure as structure_api
 from app.auth.ratelimit import FailureLimiter, JoinBudget, JoinLimiter
+from app.breakouts.live import BreakoutLive
 from app.config import ConfigError, Settings, get_settings
 from app.db import Database
 from app.gcpolicy import FullCollections
@@ -34,7 +36,7 @@ from app.polls import service as polls_service
 from app.polls.results import PhoneResultsGate, ResultsTicker
 from app.polls.writer import AnswerWriter
 from app.realtime import channels
-from app.realtime.hub import Hub, backend_for
+from app.realtime.hub import BrokerUnavailable, Hub, backend_for
 from app.realtime.presence import Presence
 from app.sessions.headcount import headcount, presence_message
 from app.sessions.joins import JoinWriter, OpenSessionsByCode
@@ -98,12 +100,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "The database is not migrated to the latest schema: run `thirdspace migrate` first."
             )
         hub = Hub(
-            backend_for(settings.BROKER_URL),
+            backend_for(settings.BROKER_URL, prefix=settings.BROKER_PREFIX, log_max=settings.REPLAY_LOG_MAX),
             queue_max=settings.SOCKET_QUEUE_MAX,
             # No results to phones after the facilitator hid them, whatever the ticker read before.
-            gate=PhoneResultsGate(),
+            gate_factory=PhoneResultsGate,
         )
-        await hub.start()
+        try:
+            await hub.start()
+        except BrokerUnavailable as error:
+            await database.dispose()
+            raise ConfigError(str(error)) from error
 
         async def report_presence(session_id: str, count: int) -> None:
             async with database.read_session() as db:
@@ -121,9 +127,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.hub = hub
         app.state.writer = AnswerWriter(database, hub, batch_max=settings.WRITER_BATCH_MAX)
         app.state.ticker = ResultsTicker(database, hub, tick_seconds=settings.RESULTS_TICK_SECONDS)
-        app.state.presence = Presence(report_presence)
+        app.state.presence = Presence(report_presence, store=hub.presence_store)
+        shared = hub.shared_counts
+        if shared is not None:
+            # Every process counts wrong join codes together, under one key an hour.
+            app.state.join_limiter = JoinLimiter(join_budget(settings), counts=shared, hour_keys=shared)
         app.state.joins = JoinWriter(database, batch_max=settings.WRITER_BATCH_MAX)
         app.state.open_sessions = OpenSessionsByCode(database)
+        app.state.breakouts = BreakoutLive(database, hub, batch_max=settings.WRITER_BATCH_MAX)
+        await app.state.breakouts.start()
         await app.state.joins.start()
         await app.state.writer.start()
         await app.state.ticker.start()
@@ -139,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await warming
             await app.state.collections.stop()
+            await app.state.breakouts.stop()
             await app.state.writer.stop()
             await app.state.joins.stop()
             await app.state.presence.stop()
@@ -167,6 +180,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(entries_api.router)
     app.include_router(participants_api.router)
     app.include_router(research_api.router)
+    app.include_router(breakouts_api.router)
     app.include_router(sockets.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

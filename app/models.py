@@ -1,6 +1,14 @@
 """Every table, imported in one place for Alembic and the tests."""
 
 from app.auth.models import Account
+from app.breakouts.models import (
+    BreakoutGroup,
+    BreakoutMember,
+    BreakoutNote,
+    BreakoutRound,
+    NotePlus,
+    PrivateMessage,
+)
 from app.polls.models import (
     Answer,
     AnswerItem,
@@ -23,11 +31,17 @@ __all__ = [
     "AnswerReceipt",
     "AnswerWord",
     "AuditEvent",
+    "BreakoutGroup",
+    "BreakoutMember",
+    "BreakoutNote",
+    "BreakoutRound",
     "ConsentSheet",
     "Entry",
     "EntryVote",
     "LiveSession",
+    "NotePlus",
     "Participant",
+    "PrivateMessage",
     "Question",
     "ResultChange",
     "ResultState",

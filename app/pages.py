@@ -28,7 +28,10 @@ router = APIRouter(include_in_schema=False)
 
 COLLECTED = (
     "What is kept: your answers to this session's questions, the time each answer was given or changed, "
-    "and, if there is an information sheet, which version you agreed to and when. Research exports "
+    "the notes and +1s you give in breakout groups (your group and the facilitators see notes; no name "
+    "is shown), the private messages you send to the research team (only the facilitators and "
+    "researchers read them), and, if there is an information sheet, which version you agreed to and "
+    "when. Research exports "
     "leave the times out unless the facilitator chose minutes since the start before the first answer; "
     "they never hold the time of day. You get a withdrawal code: with it you can remove everything you "
     "gave, during the session or after it, at /withdraw. What is not kept: your name, e-mail address, "

@@ -77,6 +77,18 @@ class TestServe:
         assert "--workers" in migrated.err
         assert "memory://" in migrated.err
 
+    def test_more_than_one_worker_on_sqlite_is_refused(
+        self, migrated: Cli, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("THIRDSPACE_BROKER_URL", "redis://127.0.0.1:6379/0")
+        get_settings.cache_clear()
+        assert migrated.run("serve", "--workers", "2") == 2
+        assert "--workers above 1 needs PostgreSQL" in migrated.err
+
+    def test_zero_workers_is_refused(self, migrated: Cli) -> None:
+        assert migrated.run("serve", "--workers", "0") == 2
+        assert "--workers must be 1 or more" in migrated.err
+
     def test_unmigrated_database_is_refused(self, cli: Cli) -> None:
         assert cli.run("serve") == 2
         assert "thirdspace migrate" in cli.err
@@ -91,7 +103,7 @@ class TestServe:
         assert not (tmp_path / "missing").exists()
 
     def test_unsupported_database_is_refused(self, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setenv("THIRDSPACE_DATABASE_URL", "postgresql+asyncpg://u:p@db/thirdspace")
+        monkeypatch.setenv("THIRDSPACE_DATABASE_URL", "mysql+aiomysql://u:p@db/thirdspace")
         get_settings.cache_clear()
         assert cli.run("serve") == 2
         assert "THIRDSPACE_DATABASE_URL" in cli.err
@@ -223,6 +235,18 @@ class TestDemo:
         assert "demo-password-1234" not in cli.out
         # The same session both times: a second run creates nothing new.
         assert re.findall(r"/j/\d{8}", cli.out) == re.findall(r"/j/\d{8}", first)
+
+    def test_more_than_one_worker_on_sqlite_is_refused(
+        self, migrated: Cli, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("THIRDSPACE_BROKER_URL", "redis://127.0.0.1:6379/0")
+        get_settings.cache_clear()
+        assert migrated.run("serve", "--workers", "2") == 2
+        assert "--workers above 1 needs PostgreSQL" in migrated.err
+
+    def test_zero_workers_is_refused(self, migrated: Cli) -> None:
+        assert migrated.run("serve", "--workers", "0") == 2
+        assert "--workers must be 1 or more" in migrated.err
 
     def test_unmigrated_database_is_refused(self, cli: Cli) -> None:
         assert cli.run("demo") == 2

@@ -62,22 +62,34 @@ class TestCheckSupported:
     def test_sqlite_and_memory_are_supported(self, tmp_path: Path) -> None:
         Settings(DATA_DIR=tmp_path).check_supported()
 
-    def test_postgresql_is_refused_with_a_sentence(self, tmp_path: Path) -> None:
-        settings = Settings(DATA_DIR=tmp_path, DATABASE_URL="postgresql+asyncpg://u:p@db/thirdspace")
+    def test_postgresql_is_supported(self, tmp_path: Path) -> None:
+        Settings(DATA_DIR=tmp_path, DATABASE_URL="postgresql+asyncpg://u:p@db/thirdspace").check_supported()
+
+    def test_another_database_is_refused_with_a_sentence(self, tmp_path: Path) -> None:
+        settings = Settings(DATA_DIR=tmp_path, DATABASE_URL="mysql+aiomysql://u:p@db/thirdspace")
         with pytest.raises(ConfigError) as refused:
             settings.check_supported()
         message = str(refused.value)
         assert message.startswith("THIRDSPACE_DATABASE_URL")
         assert "SQLite" in message
+        assert "postgresql+asyncpg://" in message
         assert message.endswith(".")
 
-    def test_redis_is_refused_with_a_sentence(self, tmp_path: Path) -> None:
-        settings = Settings(DATA_DIR=tmp_path, BROKER_URL="redis://localhost:6379/0")
+    def test_postgresql_without_asyncpg_in_the_url_is_refused(self, tmp_path: Path) -> None:
+        settings = Settings(DATA_DIR=tmp_path, DATABASE_URL="postgresql://u:p@db/thirdspace")
+        with pytest.raises(ConfigError, match=r"postgresql\+asyncpg://"):
+            settings.check_supported()
+
+    def test_redis_is_supported(self, tmp_path: Path) -> None:
+        Settings(DATA_DIR=tmp_path, BROKER_URL="redis://localhost:6379/0").check_supported()
+
+    def test_another_broker_is_refused_with_a_sentence(self, tmp_path: Path) -> None:
+        settings = Settings(DATA_DIR=tmp_path, BROKER_URL="amqp://localhost/")
         with pytest.raises(ConfigError) as refused:
             settings.check_supported()
         message = str(refused.value)
         assert message.startswith("THIRDSPACE_BROKER_URL")
-        assert "memory://" in message
+        assert "memory://" in message and "redis://" in message
         assert message.endswith(".")
 
 

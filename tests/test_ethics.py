@@ -9,12 +9,12 @@ import asyncio
 import base64
 import hashlib
 import json
-import sqlite3
 
 import httpx
 from websockets.asyncio.client import connect
 
 from tests.conftest import ServerProcess
+from tests.databases import all_rows_text
 from tests.factories import PASSWORD, Api, choice
 
 # A loopback address no server line would print by itself (the server listens on 127.0.0.1).
@@ -23,13 +23,12 @@ USER_AGENT = "CanaryBrowser/9.9 (ua-canary-7f3a)"
 
 
 def _database_text(server: ServerProcess) -> str:
-    """Everything the database holds, as text: every table's rows, and the raw file bytes."""
-    with sqlite3.connect(server.db_path) as conn:
-        conn.execute("PRAGMA wal_checkpoint(FULL)")
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        rows = [repr(row) for t in tables for row in conn.execute(f'SELECT * FROM "{t}"')]  # noqa: S608
+    """Everything the database holds, as text: every table's rows, and on SQLite the raw file bytes."""
+    if not server.database_url.startswith("sqlite"):
+        return all_rows_text(server.database_url)
+    server.sql("PRAGMA wal_checkpoint(FULL)")
     raw = b"".join(p.read_bytes() for p in server.base.glob("thirdspace.db*"))
-    return "\n".join(rows) + raw.decode("latin-1")
+    return all_rows_text(server.database_url) + raw.decode("latin-1")
 
 
 class TestIdentity:
@@ -112,7 +111,8 @@ class TestNothingIdentifyingStoredOrLogged:
                 additional_headers={"Authorization": f"Bearer {token}", **headers},
                 local_addr=(CLIENT_ADDRESS, 0),
             ) as ws:
-                await ws.recv()
+                await ws.recv()  # session.state
+                await ws.recv()  # round.state (issue 10)
                 await ws.send(
                     json.dumps(
                         {

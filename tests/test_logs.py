@@ -8,7 +8,6 @@ import asyncio
 import hashlib
 import json
 import re
-import sqlite3
 from typing import Any
 
 import httpx
@@ -26,16 +25,24 @@ HEX32 = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
 
 def _refuse_writes_to(server: ServerProcess, table: str) -> None:
     """A trigger that fails every insert into `table`, as a full disk or a broken file would."""
-    with sqlite3.connect(server.db_path) as db:
-        db.execute(
+    if server.database_url.startswith("sqlite"):
+        server.sql(
             f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} "
             f"BEGIN SELECT RAISE(ABORT, 'writes to {table} are failing'); END"
         )
+        return
+    server.sql(
+        "CREATE OR REPLACE FUNCTION refuse_writes() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'writes to % are failing', TG_TABLE_NAME; END $$"
+    )
+    server.sql(
+        f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_writes()"
+    )
 
 
 def _participant_ids(server: ServerProcess) -> list[str]:
-    with sqlite3.connect(server.db_path) as db:
-        return [row[0] for row in db.execute("SELECT id FROM participant")]
+    return [row[0] for row in server.sql("SELECT id FROM participant")]
 
 
 async def _answer(ws: ClientConnection, question_id: str, option_id: str, id_: str) -> dict[str, Any]:

@@ -158,6 +158,7 @@ class TestMessages:
         session = await live_api.create_session(auth)
         question = await live_api.live_question(auth, session)
         phone = await live_api.phone(session)
+        await phone.expect("round.state")  # after session.state on connect (issue 10)
         await phone.send("answer", {"question_id": question["id"], "value": {"text": "x" * 70_000}}, "big")
         with pytest.raises(ConnectionClosed) as closed:
             while True:  # what was queued before (answers.mine), then the close
@@ -477,14 +478,14 @@ class TestSessionState:
         none = await phone.expect("session.state")
         assert none["data"]["current"] is None
 
-    async def test_reconnect_with_last_seq_gets_a_snapshot(self, live_api: Api) -> None:
+    async def test_reconnect_with_last_seq_ahead_of_the_session_gets_a_snapshot(self, live_api: Api) -> None:
         auth = await live_api.facilitator()
         session = await live_api.create_session(auth)
         question = await live_api.live_question(auth, session)
         joined = await live_api.join(session)
         assert live_api.live is not None
         async with connect(
-            f"{live_api.live.ws}/ws/participant/{session['id']}?last_seq=1",
+            f"{live_api.live.ws}/ws/participant/{session['id']}?last_seq=1000000",
             additional_headers={"Authorization": f"Bearer {joined['participant_token']}"},
         ) as ws:
             first = json.loads(await asyncio.wait_for(ws.recv(), 5))

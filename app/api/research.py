@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import FACILITATOR_REFUSALS, CurrentAccount, CurrentFacilitator
-from app.db import Db
+from app.db import Db, writes_on_read
 from app.errors import error_responses
 from app.research import audit, export, retention
 from app.research.schemas import AuditEventPublic, AuditPublic
@@ -45,6 +45,7 @@ def _filename(live_id: str, suffix: str) -> str:
 
 
 @router.get("/{session_id}/export.zip", response_class=StreamingResponse, responses=_download("zip"))
+@writes_on_read
 async def export_zip(request: Request, db: Db, live: ReadableSession, account: CurrentAccount) -> Response:
     """The research bundle: README.txt, questions.csv, responses.csv, summary.csv, comments.csv,
     private_messages.csv and datapackage.json, streamed as it is written (docs/researcher-guide.md
@@ -58,6 +59,7 @@ async def export_zip(request: Request, db: Db, live: ReadableSession, account: C
 
 
 @router.get("/{session_id}/export.csv", response_class=StreamingResponse, responses=_download("csv"))
+@writes_on_read
 async def export_csv(request: Request, db: Db, live: ReadableSession, account: CurrentAccount) -> Response:
     """responses.csv of the bundle alone (long format, pseudonymous, shuffled, redacted), streamed;
     written to the audit log."""

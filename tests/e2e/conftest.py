@@ -35,6 +35,7 @@ from playwright.async_api import (
 )
 
 from tests.conftest import ServerProcess, run_server
+from tests.databases import PostgresDatabases, SqliteDatabases
 from tests.factories import PASSWORD
 
 CHROMIUM_ARGS = [
@@ -261,10 +262,13 @@ def e2e_server_env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def e2e_server(
-    tmp_path_factory: pytest.TempPathFactory, e2e_server_env: dict[str, str]
+    tmp_path_factory: pytest.TempPathFactory,
+    e2e_server_env: dict[str, str],
+    databases: SqliteDatabases | PostgresDatabases,
 ) -> Iterator[ServerProcess]:
     """One `thirdspace serve` per test module; each test makes its own session in it."""
-    with run_server(tmp_path_factory.mktemp("e2e-server"), e2e_server_env) as server:
+    base = tmp_path_factory.mktemp("e2e-server")
+    with run_server(base, e2e_server_env, databases.fresh(base)) as server:
         yield server
 
 

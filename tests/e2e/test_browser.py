@@ -5,7 +5,6 @@ chart, the count and the phones connected; revealed results reach the phones; cl
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import httpx
 import pytest
@@ -95,10 +94,7 @@ async def _facilitator_api(server: ServerProcess) -> tuple[httpx.AsyncClient, di
 
 
 def _participants(server: ServerProcess, session_id: str) -> int:
-    with sqlite3.connect(server.db_path) as db:
-        (count,) = db.execute(
-            "SELECT count(*) FROM participant WHERE session_id = ?", (session_id,)
-        ).fetchone()
+    ((count,),) = server.sql("SELECT count(*) FROM participant WHERE session_id = :s", s=session_id)
     return int(count)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import shutil
 import threading
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from app.main import create_app
 from app.polls import aggregation, results
 from app.polls.models import Question
 from app.polls.text import words
+from tests.databases import PostgresDatabases, SqliteDatabases
 from tests.factories import Api
 
 T = TypeVar("T")
@@ -63,8 +63,7 @@ WORDS = [
 class World:
     """The app on its own loop in a thread, with an HTTP client and the factories on that loop."""
 
-    def __init__(self, template: Path, base: Path) -> None:
-        shutil.copy(template, base / "props.db")
+    def __init__(self, database_url: str, base: Path) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         # Every message a new id: a repeated id would be a replay, acked without a change.
@@ -74,7 +73,7 @@ class World:
             Settings(
                 ENVIRONMENT="development",
                 DATA_DIR=base,
-                DATABASE_URL=f"sqlite+aiosqlite:///{base / 'props.db'}",
+                DATABASE_URL=database_url,
                 SECRET_KEY="test-secret-key-that-is-long-enough-0123456789",
                 PUBLIC_URL="http://testserver",
             )
@@ -141,8 +140,11 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    w = World(migrated_template, tmp_path_factory.mktemp("properties"))
+def world(
+    databases: SqliteDatabases | PostgresDatabases, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    base = tmp_path_factory.mktemp("properties")
+    w = World(databases.fresh(base), base)
     yield w
     w.close()
 

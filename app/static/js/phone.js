@@ -1,5 +1,7 @@
 import { api } from './api.js';
 import { kindOf } from './kinds/index.js';
+import { createResender, shouldResend, waitingSentence } from './resend.js';
+import { mountBreakout } from './phone/breakout.js';
 import { connect } from './socket.js';
 import { charCounter, el, pageData, setText, show } from './ui.js';
 import { isEditing, markMine, renderThanks, startEditing, stopEditing } from './phone/answered.js';
@@ -499,7 +501,21 @@ ui.commentForm.addEventListener('submit', (event) => {
 // ---------------------------------------------------------------------------------------------
 // Socket messages
 
+// Resends waiting messages after a reconnect, and a refused-for-now one after a backoff (resend.js).
+const resender = createResender({ pendingList: () => pending, send: sendMessage });
+
+// A refusal that means "not saved, send it again" keeps the message and resends it later.
+function retried(error) {
+  if (!shouldResend(error.code)) return false;
+  const entry = pending.find((p) => p.id === error.id);
+  if (!entry) return true;
+  const seconds = Math.max(1, Math.round(resender.later(entry) / 1000));
+  setStatus(`Not saved yet — sending it again in ${seconds} s.`);
+  return true;
+}
+
 function settle(id) {
+  resender.settled(id);
   const index = pending.findIndex((p) => p.id === id);
   if (index === -1) return null; // an ack for an answer that a newer one replaced
   const [entry] = pending.splice(index, 1);
@@ -582,6 +598,7 @@ const handlers = {
   },
 
   'answer.error'(error) {
+    if (retried(error)) return;
     const entry = settle(error.id);
     setStatus(error.message || 'Your answer was not accepted. Try again.');
     if (!entry || !isCurrent(entry) || !input) return;
@@ -606,6 +623,7 @@ const handlers = {
   },
 
   'comment.error'(error) {
+    if (retried(error)) return;
     const entry = settle(error.id);
     setText(ui.commentStatus, error.message || 'Your comment was not accepted. Try again.');
     if (entry && isCurrent(entry)) {
@@ -628,6 +646,7 @@ const handlers = {
   },
 
   'upvote.error'(error) {
+    if (retried(error)) return;
     const entry = settle(error.id);
     if (entry && error.code === 'already_voted') {
       // This phone voted before (perhaps in an earlier tab): the vote stands.
@@ -651,25 +670,46 @@ const handlers = {
   },
 };
 
+let everConnected = false;
+let reconnecting = false;
+
+function showReconnecting() {
+  const waiting = waitingSentence(pending.length);
+  setText(ui.conn, waiting ? `Reconnecting… ${waiting}` : 'Reconnecting…');
+  ui.conn.className = 'conn conn-wait';
+  if (!reconnecting) {
+    reconnecting = true;
+    announce('Connection lost. Reconnecting…');
+  }
+}
+
+// Breakout rounds and "Message the research team" (issue 10): phone/breakout.js.
+const breakout = mountBreakout({ send: (message) => (socket ? socket.send(message) : false) });
+
 function onStatus(state, detail) {
   if (state === 'open') {
     setText(ui.conn, 'Connected');
     ui.conn.className = 'conn conn-ok';
+    if (reconnecting) announce('Connected again.');
+    everConnected = true;
+    reconnecting = false;
     // Resend unacknowledged messages with their original ids; the server acks each id once.
-    for (const entry of pending) {
-      sendMessage(entry);
-    }
+    resender.resendAll();
+    breakout.resend();
   } else if (state === 'connecting') {
-    setText(ui.conn, socket && (detail.attempt > 0 || socket.lastSeq !== null) ? 'Reconnecting…' : 'Connecting…');
-    ui.conn.className = 'conn conn-wait';
+    if (everConnected || detail.attempt > 0) {
+      showReconnecting();
+    } else {
+      setText(ui.conn, 'Connecting…');
+      ui.conn.className = 'conn conn-wait';
+    }
   } else if (state === 'closed') {
     if (detail.notAllowed) {
       setText(ui.conn, 'This page can no longer reach the session. It may have ended, or you may need to join again from the start page.');
       ui.conn.className = 'conn conn-bad';
       setFormEnabled(false);
     } else if (!detail.final) {
-      setText(ui.conn, 'Reconnecting…');
-      ui.conn.className = 'conn conn-wait';
+      showReconnecting();
     }
   }
 }
@@ -681,6 +721,8 @@ function start() {
   }));
   show(ui.poll, true);
   renderQuestion();
+  Object.assign(handlers, breakout.handlers);
+  show($('private-box'), true);
   socket = connect(`/ws/participant/${encodeURIComponent(sid)}`, handlers, { onStatus });
 }
 
