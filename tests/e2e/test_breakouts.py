@@ -4,9 +4,9 @@ declines and is moved back by keyboard, a private message reaches the console's 
 presenter, a broadcast reaches the groups, chosen notes go to the presenter, and closing brings every
 phone back. A script error or a failed request on any page fails the test.
 
-With THIRDSPACE_SCREENSHOTS=<folder> it saves the phone (320 px), the console and the presenter's
-report-back (docs/screenshots/ holds the committed set). The harness (tests/e2e/conftest.py) screenshots
-each step to build/e2e/, runs axe-core on it and fails on any page problem."""
+The harness (tests/e2e/conftest.py) saves the phone (320 px), the console and the presenter's
+report-back to build/e2e/, runs axe-core on each and fails on any page problem (docs/screenshots/
+holds the committed set)."""
 
 from __future__ import annotations
 

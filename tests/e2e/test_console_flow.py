@@ -59,7 +59,8 @@ async def test_start_next_move_edit_delete(browser: Browser, server_process: Ser
     await console.fill("#q-prompt", "p" * 5000)
     await console.fill("#q-choice-options", "A\nB")
     await console.click("#add-question button[type=submit]")
-    await expect(console.locator('[data-error-for="prompt"]')).to_contain_text("the limit is 500")
+    prompt_error = console.locator('#add-question [data-error-for="prompt"]')
+    await expect(prompt_error).to_contain_text("the limit is 500")
     assert len(await console.locator("#q-prompt").input_value()) == 5000
     await expect(console.locator("#add-status")).not_to_contain_text("error.fields")
 
