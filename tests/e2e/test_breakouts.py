@@ -4,22 +4,23 @@ declines and is moved back by keyboard, a private message reaches the console's 
 presenter, a broadcast reaches the groups, chosen notes go to the presenter, and closing brings every
 phone back. A script error or a failed request on any page fails the test.
 
-The harness (tests/e2e/conftest.py) saves the phone (320 px), the console and the presenter's
-report-back to build/e2e/, runs axe-core on each and fails on any page problem (docs/screenshots/
-holds the committed set)."""
+With THIRDSPACE_SCREENSHOTS=<folder> it saves the phone (320 px), the console and the presenter's
+report-back (docs/screenshots/ holds the committed set)."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.e2e.conftest import Watch
-from tests.e2e.test_kinds import add_question, no_sideways_scroll
+from tests.conftest import ServerProcess
+from tests.e2e.legacy import SHOTS, Watch, browser, shot
+from tests.e2e.test_kinds import add_question, close, no_sideways_scroll, send
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
+__all__ = ["browser"]
 
 
 async def _group_name(phone: Page) -> str:
@@ -27,9 +28,15 @@ async def _group_name(phone: Page) -> str:
     return (await phone.locator("#breakout-title").inner_text()).strip()
 
 
-async def test_a_round_with_three_phones_and_the_console(watch: Watch) -> None:
-    facilitator = await watch.context(viewport={"width": 1280, "height": 900})
-    console = await facilitator.new_page()
+async def test_a_round_with_three_phones_and_the_console(
+    browser: Browser, server_process: ServerProcess
+) -> None:
+    watch = Watch()
+    facilitator = await browser.new_context(
+        base_url=server_process.http, viewport={"width": 1280, "height": 900}
+    )
+    console = watch.page(await facilitator.new_page())
+    console.on("dialog", lambda dialog: dialog.accept())
     await console.goto("/login?next=/console")
     await console.fill("#username", "facilitator@example.org")
     await console.fill("#password", PASSWORD)
@@ -41,16 +48,19 @@ async def test_a_round_with_three_phones_and_the_console(watch: Watch) -> None:
     session_id = console.url.rsplit("/", 1)[1]
     join_url = await console.locator("#join-url").get_attribute("href")
     assert join_url
-    await add_question(console, "Multiple choice", "Which park first?", {"#q-choice-options": "North\nSouth"})
+    question_card = await add_question(
+        console, "Multiple choice", "Which park first?", {"#q-choice-options": "North\nSouth"}
+    )
 
-    screen = await watch.context(viewport={"width": 1280, "height": 720})
+    screen = await browser.new_context(base_url=server_process.http, viewport={"width": 1280, "height": 720})
     await screen.add_cookies(await facilitator.cookies())
-    presenter = await screen.new_page()
+    presenter = watch.page(await screen.new_page())
     await presenter.goto(f"/presenter/{session_id}")
 
     phones: list[Page] = []
     for _ in range(3):
-        phone = await watch.phone()
+        context = await browser.new_context(viewport={"width": 320, "height": 640})
+        phone = watch.page(await context.new_page())
         await phone.goto(join_url)
         await expect(phone).to_have_url(re.compile(rf"/s/{session_id}$"))
         await expect(phone.locator("#conn")).to_have_text("Connected")
@@ -97,7 +107,7 @@ async def test_a_round_with_three_phones_and_the_console(watch: Watch) -> None:
     await expect(console.locator(f'.group-card[aria-label="{pair_name}"] .board-note')).to_contain_text(
         "Fix the paths"
     )
-    await watch.step(pair[1], "breakout-phone", full=True)
+    await shot(pair[1], "breakout-phone", full=True)
 
     # "I'd rather not join a group": the plenary; the console shows the tile there and moves it back
     # with the keyboard (a tile, then "Move here").
@@ -126,20 +136,34 @@ async def test_a_round_with_three_phones_and_the_console(watch: Watch) -> None:
         await expect(phone.locator("#breakout-message")).to_have_text(
             "From the facilitator: Two minutes left"
         )
-    await watch.step(console, "breakout-console", full=True)
+    if SHOTS is not None:
+        await console.locator("#breakouts").screenshot(path=str(SHOTS / "breakout-console.png"))
 
     # Report-back: the chosen note on the presenter.
     await console.locator(f'.group-card[aria-label="{pair_name}"] input[type=checkbox]').check()
     await console.click("#report-notes")
     await expect(presenter.locator("#report")).to_contain_text("Fix the paths in North park")
     await expect(presenter.locator("#prompt")).to_be_hidden()
-    await watch.step(presenter, "breakout-presenter", full=False)
+    await shot(presenter, "breakout-presenter")
     assert "rather not say" not in await presenter.content()
     await console.click("#report-clear")
     await expect(presenter.locator("#report")).to_be_hidden()
+
+    # Results by group: everyone answers and the question closes; the roll-up (3 answers, k = 3) shows,
+    # but Oak, now empty, is under k, so no group's result does, and the console says why.
+    for phone in phones:
+        await phone.get_by_label("North", exact=True).check()
+        await send(phone)
+    await close(question_card)
+    await console.click("#report-results")
+    await expect(console.locator("#report-status")).to_contain_text("fewer than 3 answers")
+    await expect(presenter.locator("#report h3")).to_have_text(["Everyone"])
+    await expect(presenter.locator("#report")).to_contain_text("Results by group are not shown")
+    await console.click("#report-clear")
 
     # Closing brings every phone back to the plenary.
     await console.click("#round-close")
     await expect(console.locator("#round-title")).to_have_text("Round 1 · closed")
     for phone in phones:
         await expect(phone.locator("#breakout")).to_be_hidden()
+    assert watch.errors == []
