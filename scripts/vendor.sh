@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Copies the browser libraries pinned in frontend/package-lock.json into app/static/vendor/.
+# Copies the browser libraries pinned in frontend/package-lock.json into app/static/vendor/, and the
+# test-only axe-core (a devDependency) into tests/e2e/vendor/ (injected by Playwright, never served).
 # Run by `make vendor`. Safe to run again: it reinstalls from the lock file and overwrites the copies.
 # No page ever loads a library from a CDN; the vendored files are committed.
 set -euo pipefail
@@ -19,7 +20,7 @@ npm ci --no-audit --no-fund
 # version_of PACKAGE: the installed version, refusing a range in package.json (pins must be exact).
 version_of() {
     local pinned installed
-    pinned="$(node -p "require('./package.json').dependencies['$1']")"
+    pinned="$(node -p "const p = require('./package.json'); (p.dependencies || {})['$1'] || (p.devDependencies || {})['$1']")"
     installed="$(node -p "require('./node_modules/$1/package.json').version")"
     if [ "$pinned" != "$installed" ]; then
         echo "vendor.sh: package.json pins $1 $pinned but $installed was installed; pin an exact version." >&2
@@ -74,3 +75,17 @@ for dir in "$vendor"/*/; do
         echo "vendor.sh: removed app/static/vendor/$name (no longer pinned)"
     fi
 done
+
+# --- axe-core: the accessibility checker of the browser tests (tests/e2e); never served by the app ---
+axe_version="$(version_of axe-core)"
+axe_src="$frontend/node_modules/axe-core"
+need "$axe_src/axe.min.js"
+need "$axe_src/LICENSE"
+need "$axe_src/LICENSE-3RD-PARTY.txt"
+axe_dest="$root/tests/e2e/vendor/axe-core"
+rm -rf "$axe_dest"
+mkdir -p "$axe_dest"
+cp "$axe_src/axe.min.js" "$axe_src/LICENSE" "$axe_src/LICENSE-3RD-PARTY.txt" "$axe_dest"/
+printf 'axe-core %s\n' "$axe_version" > "$axe_dest/VERSION"
+(cd "$axe_dest" && sha256sum axe.min.js LICENSE LICENSE-3RD-PARTY.txt > SHA256SUMS)
+echo "vendor.sh: axe-core $axe_version copied to ${axe_dest#"$root"/} (tests only)"

@@ -4,6 +4,7 @@ lifespan, an HTTP client over ASGI, a real uvicorn on a free port for websockets
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -303,6 +304,14 @@ def server_env() -> dict[str, str]:
 @pytest.fixture
 def server_process(tmp_path: Path, server_env: dict[str, str], database_url: str) -> Iterator[ServerProcess]:
     """Migrate, add a facilitator (factories.PASSWORD), serve; stop at the end."""
+    with run_server(tmp_path, server_env, database_url) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def run_server(tmp_path: Path, server_env: dict[str, str], database_url: str) -> Iterator[ServerProcess]:
+    """`thirdspace serve` in a subprocess on a free port with its database migrated and one facilitator
+    added; stopped at the end. The browser suite starts one per module (tests/e2e/conftest.py)."""
     from tests.factories import PASSWORD
 
     port = free_port()
@@ -312,7 +321,8 @@ def server_process(tmp_path: Path, server_env: dict[str, str], database_url: str
         "THIRDSPACE_DATA_DIR": str(tmp_path),
         "THIRDSPACE_DATABASE_URL": database_url,
         "THIRDSPACE_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        **server_env,
+        # "{port}" in a value stands for the port picked here (a public URL with a sub-path, say).
+        **{key: value.replace("{port}", str(port)) for key, value in server_env.items()},
     }
     subprocess.run([*CLI, "migrate"], env=env, check=True, capture_output=True)
     subprocess.run(
@@ -325,6 +335,8 @@ def server_process(tmp_path: Path, server_env: dict[str, str], database_url: str
     )
     server = ServerProcess(tmp_path, port, env, tmp_path / "server.log")
     server.start()
-    yield server
-    if server.proc is not None and server.proc.poll() is None:
-        server.stop()
+    try:
+        yield server
+    finally:
+        if server.proc is not None and server.proc.poll() is None:
+            server.stop()

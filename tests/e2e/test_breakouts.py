@@ -15,7 +15,8 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import ServerProcess
-from tests.e2e.test_kinds import SHOTS, Watch, add_question, browser, close, no_sideways_scroll, send, shot
+from tests.e2e.legacy import SHOTS, Watch, browser, shot
+from tests.e2e.test_kinds import add_question, close, no_sideways_scroll, send
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -5,51 +5,21 @@ chart, the count and the phones connected; revealed results reach the phones; cl
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from tests.conftest import ServerProcess
+from tests.e2e.conftest import Watch
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
-
-@pytest.fixture
-async def browser(chromium_path: str) -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        await b.close()
-
-
-def _watch_errors(page: Page, errors: list[str]) -> None:
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(f"{page.url}: {message.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
-
-
-async def test_a_live_poll_from_login_to_close(browser: Browser, server_process: ServerProcess) -> None:
-    server = server_process
-    errors: list[str] = []
-    facilitator = await browser.new_context(base_url=server.http)
+async def test_a_live_poll_from_login_to_close(watch: Watch) -> None:
+    facilitator = await watch.context()
     console = await facilitator.new_page()
-    _watch_errors(console, errors)
-    console.on("dialog", lambda dialog: dialog.accept())
 
     await console.goto("/console")
     await expect(console).to_have_url(re.compile(r"/login"))
@@ -76,16 +46,13 @@ async def test_a_live_poll_from_login_to_close(browser: Browser, server_process:
     await expect(question.get_by_role("button", name="Close", exact=True)).to_be_visible()
 
     presenter = await facilitator.new_page()
-    _watch_errors(presenter, errors)
     await presenter.goto(f"/presenter/{session_id}")
     await expect(presenter.locator("#prompt")).to_have_text("Most important area?")
     await expect(presenter.locator("svg").first).to_be_visible()  # the QR code
 
     phones: list[Page] = []
     for pick in ["Housing", "Housing", "Health"]:
-        phone_context = await browser.new_context(viewport={"width": 320, "height": 640})
-        phone = await phone_context.new_page()
-        _watch_errors(phone, errors)
+        phone = await watch.phone()
         await phone.goto(join_url)
         await expect(phone).to_have_url(re.compile(rf"/s/{session_id}$"))
         await expect(phone.locator("#consent-text")).to_contain_text("We keep your answers")
@@ -118,9 +85,6 @@ async def test_a_live_poll_from_login_to_close(browser: Browser, server_process:
     await expect(live_counts).to_contain_text(re.compile(r"Housing\D*2 \(67%\)"))
     await expect(live_counts).to_contain_text(re.compile(r"Health\D*0 \(0%\)"))
 
-    assert errors == []
-    await facilitator.close()
-
 
 async def _facilitator_api(server: ServerProcess) -> tuple[httpx.AsyncClient, dict[str, str]]:
     http = httpx.AsyncClient(base_url=server.http)
@@ -135,12 +99,11 @@ def _participants(server: ServerProcess, session_id: str) -> int:
 
 
 async def test_back_and_join_again_is_the_same_participant(
-    browser: Browser, server_process: ServerProcess
+    watch: Watch,
 ) -> None:
     """Issue 6, item 4: join, agree, answer; Back; Join again (the code still filled in): the same
     participant, straight to the question, without the sheet again."""
-    server = server_process
-    errors: list[str] = []
+    server = watch.server
     http, auth = await _facilitator_api(server)
     try:
         r = await http.post(
@@ -162,9 +125,7 @@ async def test_back_and_join_again_is_the_same_participant(
     finally:
         await http.aclose()
 
-    phone_context = await browser.new_context(base_url=server.http, viewport={"width": 320, "height": 640})
-    phone = await phone_context.new_page()
-    _watch_errors(phone, errors)
+    phone = await watch.phone()
     await phone.goto("/")
     await phone.fill("#code", session["code"])
     await phone.click("button[type=submit]")
@@ -194,21 +155,14 @@ async def test_back_and_join_again_is_the_same_participant(
     await expect(phone.locator("#prompt")).to_have_text("Tea or coffee?")
     await expect(phone.locator("#consent")).to_be_hidden()
     assert _participants(server, session["id"]) == 1
-    assert errors == []
-    await phone_context.close()
 
 
 async def test_a_closed_session_without_questions_says_so(
-    browser: Browser, server_process: ServerProcess
+    watch: Watch,
 ) -> None:
     """Issue 6, item 7: a closed session has no form to add a question, so the console does not
     point at one."""
-    server = server_process
-    errors: list[str] = []
-    context = await browser.new_context(base_url=server.http)
-    console = await context.new_page()
-    _watch_errors(console, errors)
-    console.on("dialog", lambda dialog: dialog.accept())
+    console = await watch.new_page()
     await console.goto("/console")
     await console.fill("#username", "facilitator@example.org")
     await console.fill("#password", PASSWORD)
@@ -226,5 +180,3 @@ async def test_a_closed_session_without_questions_says_so(
     await expect(console.locator("#add-card")).to_be_hidden()
     await console.reload()
     await expect(empty).to_have_text("This session was closed without any questions.")
-    assert errors == []
-    await context.close()

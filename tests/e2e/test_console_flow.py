@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
 from tests.conftest import ServerProcess
-from tests.e2e.test_browser import CHROMIUM_ARGS
+from tests.e2e.conftest import CHROMIUM_ARGS
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -87,7 +87,7 @@ async def test_start_next_move_edit_delete(browser: Browser, server_process: Ser
     assert await filled(console) == ["Next"]
 
     # Move the third above the second: Next then starts it.
-    await card(console, "Third?").get_by_role("button", name="Move question 3 up").click()
+    await card(console, "Third?").get_by_role("button", name="Move up, question 3").click()
     await expect(console.locator("#questions .q-prompt")).to_have_text(["First?", "Third?", "Second?"])
     await card(console, "First?").get_by_role("button", name="Next", exact=True).click()
     await expect(card(console, "First?").locator(".badge-closed")).to_be_visible()

@@ -19,7 +19,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from websockets.asyncio.client import connect
 
 from tests.conftest import ServerProcess
-from tests.e2e.test_browser import CHROMIUM_ARGS
+from tests.e2e.conftest import CHROMIUM_ARGS
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser

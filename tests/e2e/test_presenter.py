@@ -21,7 +21,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.conftest import ServerProcess
-from tests.e2e.test_browser import CHROMIUM_ARGS
+from tests.e2e.conftest import CHROMIUM_ARGS
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -14,14 +14,30 @@ import sqlite3
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, WebSocketRoute, expect
+from playwright.async_api import Browser, ConsoleMessage, Page, WebSocketRoute, expect
 
 from tests.conftest import ServerProcess
-from tests.e2e import test_browser
-from tests.e2e.test_browser import _facilitator_api, _watch_errors
+from tests.e2e.test_browser import _facilitator_api
 
 pytestmark = pytest.mark.browser
-browser = test_browser.browser
+
+
+@pytest.fixture
+def browser(e2e_browser: Browser) -> Browser:
+    """The module's Chromium (tests/e2e/conftest.py)."""
+    return e2e_browser
+
+
+def _watch_errors(page: Page, errors: list[str]) -> None:
+    """Script errors only: this test provokes refused sockets on purpose, which the harness's `watch`
+    would count as failed requests."""
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
 
 
 class Cable:

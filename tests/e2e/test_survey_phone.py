@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
 from tests.conftest import ServerProcess
-from tests.e2e.test_browser import CHROMIUM_ARGS
+from tests.e2e.conftest import CHROMIUM_ARGS
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -42,8 +42,8 @@ export function flowActions(q, index, session) {
   }
   if (!isCurrent) actions.push(button(q.open && !q.closed ? 'Show on screens' : 'Make current', 'current', q.id));
   const move = [];
-  if (index > 0) move.push(button('Move up', 'up', q.id, 'secondary small-button', { 'aria-label': `Move question ${index + 1} up` }));
-  if (index < count - 1) move.push(button('Move down', 'down', q.id, 'secondary small-button', { 'aria-label': `Move question ${index + 1} down` }));
+  if (index > 0) move.push(button('Move up', 'up', q.id, 'secondary small-button', { 'aria-label': `Move up, question ${index + 1}` }));
+  if (index < count - 1) move.push(button('Move down', 'down', q.id, 'secondary small-button', { 'aria-label': `Move down, question ${index + 1}` }));
   if (!q.closed && !q.open) {
     move.push(button('Edit', 'edit', q.id, 'secondary small-button'));
     move.push(button('Delete', 'delete', q.id, 'danger small-button'));

@@ -107,7 +107,8 @@ export function mountBreakout({ send }) {
         class: 'plus',
         'aria-pressed': plussed ? 'true' : 'false',
         disabled: Boolean(mine || plussed),
-        'aria-label': mine ? `Your note, ${note.plus} +1` : `+1 this note (${note.plus} so far)`,
+        // The name starts with the visible text (WCAG 2.5.3, axe label-content-name-mismatch).
+        'aria-label': `+1 · ${note.plus}, ${mine ? 'your note' : 'give this note a +1'}`,
         dataset: { note: note.id },
       },
       `+1 · ${note.plus}`,

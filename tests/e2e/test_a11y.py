@@ -1,0 +1,339 @@
+"""WCAG 2.2 AA on the phone and the presenter, each promise a test against `thirdspace serve` in Chromium:
+the keyboard alone (with a visible focus at every stop), a name on every control, the live region,
+reduced motion, both colour schemes, 4.5:1 contrast, 24x24 px targets, no sideways scroll at 320 px
+and on a 640 px phone zoomed to 200 %, and the presenter's charts read as text. axe-core runs on every
+state through `Watch.step` (tests/e2e/conftest.py) on top of these checks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.e2e.conftest import Watch
+from tests.e2e.helpers import (
+    EVERY_KIND,
+    Host,
+    contrast,
+    focus_ring,
+    join,
+    sideways,
+    small_targets,
+    unlabelled,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def host(watch: Watch) -> Iterator[Host]:
+    h = Host(watch.server)
+    yield h
+    h.close()
+
+
+async def tab_to(page: Page, selector: str, rings: list[str], *, limit: int = 40) -> None:
+    """Press Tab until the focus is on `selector`, checking a visible focus at every stop."""
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        problem = await focus_ring(page)
+        if problem and problem != "nothing has focus":
+            rings.append(problem)
+        if await page.evaluate("(s) => !!document.activeElement?.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} was not reached with {limit} presses of Tab")
+
+
+async def test_the_phone_works_with_the_keyboard_alone(watch: Watch, host: Host) -> None:
+    """Join by typing the code, agree, and answer every kind with Tab, Space, arrows, typing and Enter;
+    every focus stop shows a focus ring."""
+    session = host.create("Keyboard", EVERY_KIND, min_group=3)
+    phone = await watch.phone()
+    rings: list[str] = []
+    await phone.goto("/")
+    await tab_to(phone, "#code", rings)
+    await phone.keyboard.type(str(session["code"]))
+    await phone.keyboard.press("Enter")
+    await expect(phone).to_have_url(re.compile(rf"/s/{session['id']}$"))
+    await tab_to(phone, "#consent-agree", rings)
+    await watch.step(phone, "keyboard-consent-focused")
+    await phone.keyboard.press("Enter")
+    await tab_to(phone, "#withdrawal-done", rings)
+    await phone.keyboard.press("Enter")
+    await expect(phone.locator("#withdrawal")).to_be_hidden()
+
+    async def send(expected: str) -> None:
+        await tab_to(phone, "#send", rings)
+        await phone.keyboard.press("Enter")
+        if expected == "received":  # kinds whose answer replaces the last: the thanks panel
+            await expect(phone.locator("#thanks-heading")).to_have_text("Thanks, your answer is in")
+        else:
+            await expect(phone.locator("#answer-status")).to_contain_text(expected)
+
+    # choice: Tab into the radio group, Space picks the first, ArrowDown moves to the second.
+    host.start(0)
+    await expect(phone.locator("#prompt")).to_have_text(EVERY_KIND[0]["prompt"])
+    await tab_to(phone, "input[type=radio]", rings)
+    await phone.keyboard.press("Space")
+    await phone.keyboard.press("ArrowDown")
+    await expect(phone.get_by_label("Health", exact=True)).to_be_checked()
+    await watch.step(phone, "keyboard-choice")
+    await send("received")
+
+    # scale: each statement is a radio group of its own.
+    host.start(1)
+    await expect(phone.locator("#prompt")).to_have_text(EVERY_KIND[1]["prompt"])
+    for statement in ["I feel heard", "Meetings help"]:
+        item = phone.locator("fieldset.scale-item", has_text=statement)
+        group = await item.locator("input[type=radio]").first.get_attribute("name")
+        await tab_to(phone, f'input[type=radio][name="{group}"]', rings)
+        await phone.keyboard.press("Space")
+        await phone.keyboard.press("ArrowRight")
+    checked = phone.locator("fieldset.scale-item input[type=radio]:checked")
+    await expect(checked).to_have_count(2)
+    await send("received")
+
+    # word cloud and open text: typing.
+    host.start(2)
+    await expect(phone.locator("#prompt")).to_have_text(EVERY_KIND[2]["prompt"])
+    await tab_to(phone, "#word-0", rings)
+    await phone.keyboard.type("trust")
+    await send("received")
+    host.start(3)
+    await expect(phone.locator("#prompt")).to_have_text(EVERY_KIND[3]["prompt"])
+    await tab_to(phone, "#open-text", rings)
+    await phone.keyboard.type("Evening sessions")
+    await send("Sent")
+
+    # ranking: each option added with Enter on its button.
+    host.start(4)
+    await expect(phone.locator("#prompt")).to_have_text(EVERY_KIND[4]["prompt"])
+    for _ in range(3):
+        await tab_to(phone, ".rank-pool button", rings)
+        await phone.keyboard.press("Enter")
+    await expect(phone.locator(".rank-pool button")).to_have_count(0)
+    await watch.step(phone, "keyboard-ranking")
+    await send("received")
+
+    # Q&A: type and send.
+    host.start(5)
+    await expect(phone.locator("#prompt")).to_have_text(EVERY_KIND[5]["prompt"])
+    await tab_to(phone, "#qa-text", rings)
+    await phone.keyboard.type("Who decides?")
+    await send("Question sent")
+    assert rings == [], "focus was not visible at: " + "; ".join(sorted(set(rings)))
+
+
+async def test_every_control_on_the_phone_has_a_name(watch: Watch, host: Host) -> None:
+    session = host.create("Names", EVERY_KIND, min_group=3)
+    phone = await watch.phone()
+    await phone.goto(session["join_url"])
+    await expect(phone.locator("#consent-agree")).to_be_visible()
+    assert await unlabelled(phone) == []
+    await phone.click("#consent-agree")
+    missing: dict[str, list[str]] = {}
+    for index, question in enumerate(EVERY_KIND):
+        host.start(index)
+        await expect(phone.locator("#prompt")).to_have_text(question["prompt"])
+        await expect(phone.locator("#send")).to_be_enabled()
+        await watch.step(phone, f"names-{question['kind']}")
+        if found := await unlabelled(phone):
+            missing[question["kind"]] = found
+        # axe's own naming rules, reported separately so a failure names them.
+        names = ["label", "button-name", "link-name", "select-name", "aria-input-field-name"]
+        assert await watch.axe(phone, f"names-rules-{question['kind']}", rules=names) == []
+    assert missing == {}
+
+
+async def test_a_live_region_announces_question_answer_and_close(watch: Watch, host: Host) -> None:
+    session = host.create("Announcements", [EVERY_KIND[0], EVERY_KIND[3]], min_group=3)
+    phone = await watch.phone()
+    await join(phone, session)
+    announce = phone.locator("#announce")
+    status = phone.locator("#answer-status")
+    # Both are live regions a screen reader reads when their text changes.
+    assert await announce.get_attribute("aria-live") in {"polite", "assertive"}
+    assert await status.get_attribute("aria-live") in {"polite", "assertive"}
+    host.start(0)
+    await expect(announce).to_have_text(f"New question: {EVERY_KIND[0]['prompt']}")
+    await phone.get_by_label("Work", exact=True).check()
+    await phone.click("#send")
+    await expect(announce).to_have_text("Thanks, your answer is in.")
+    await expect(phone.locator("#thanks")).to_be_visible()
+    # An accumulating kind says it in the status line, also a live region.
+    host.patch(0, open=False)
+    await expect(announce).to_have_text("This question is now closed.")
+    host.start(1)
+    await expect(announce).to_have_text(f"New question: {EVERY_KIND[3]['prompt']}")
+    await phone.fill("#open-text", "More benches")
+    await phone.click("#send")
+    await expect(status).to_contain_text("Sent ✓")
+    host.patch(1, open=False)
+    await expect(announce).to_have_text("This question is now closed.")
+    await watch.step(phone, "announced-closed")
+
+
+async def _answered_choice(watch: Watch, host: Host, phone: Page) -> None:
+    """Three phones answer a choice question with results shown, so the phone draws its bars."""
+    session = host.create("Motion", EVERY_KIND[:1], min_group=3)
+    host.start(0, results_visible=True)
+    others = [await watch.phone() for _ in range(2)]
+    for page, pick in [(phone, "Housing"), (others[0], "Health"), (others[1], "Housing")]:
+        await join(page, session)
+        await page.get_by_label(pick, exact=True).check()
+        await page.click("#send")
+        await expect(page.locator("#thanks")).to_be_visible()
+    await expect(phone.locator("#result-view .bar")).to_have_count(3)
+
+
+LONGEST_MOTION = """() => {
+  let longest = 0;
+  const secs = (v) => Math.max(...v.split(',')
+    .map((s) => parseFloat(s) * (s.trim().endsWith('ms') ? 0.001 : 1)));
+  for (const el of document.querySelectorAll('*')) {
+    const s = getComputedStyle(el);
+    const animation = s.animationName !== 'none' ? secs(s.animationDuration) : 0;
+    longest = Math.max(longest, secs(s.transitionDuration), animation);
+  }
+  return longest;
+}"""
+
+
+@pytest.mark.parametrize("motion", ["reduce", "no-preference"])
+async def test_the_phone_respects_prefers_reduced_motion(watch: Watch, host: Host, motion: str) -> None:
+    """Under `reduce` nothing moves; under `no-preference` the bars do grow (so the test can tell)."""
+    phone = await watch.phone(reduced_motion=motion)
+    await _answered_choice(watch, host, phone)
+    longest = await phone.evaluate(LONGEST_MOTION)
+    if motion == "reduce":
+        assert longest <= 0.01, f"an element still moves for {longest} s under prefers-reduced-motion"
+    else:
+        assert longest > 0.05
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_the_phone_respects_prefers_color_scheme(watch: Watch, host: Host, scheme: str) -> None:
+    """The phone follows the system's light or dark scheme and keeps 4.5:1 contrast in both (axe runs
+    on each kind in that scheme)."""
+    session = host.create(f"Scheme {scheme}", EVERY_KIND, min_group=3)
+    phone = await watch.phone(color_scheme=scheme)
+    await join(phone, session)
+    for index, question in enumerate(EVERY_KIND):
+        host.start(index)
+        await expect(phone.locator("#prompt")).to_have_text(question["prompt"])
+        await expect(phone.locator("#send")).to_be_enabled()
+        await watch.step(phone, f"{scheme}-{question['kind']}")
+    background = await phone.evaluate("getComputedStyle(document.body).backgroundColor")
+    channels = [int(c) for c in re.findall(r"\d+", background)[:3]]
+    if scheme == "dark":
+        assert max(channels) < 64, f"the dark scheme has a light background {background}"
+    else:
+        assert min(channels) > 240, f"the light scheme has a dark background {background}"
+    assert await contrast(phone, "#prompt") >= 4.5
+
+
+KEY_TEXT = ["#session-title", "#prompt", "#send", "#prefer-not", ".option", ".hint"]
+
+
+async def test_key_text_keeps_a_contrast_of_4_5_to_1(watch: Watch, host: Host) -> None:
+    """axe's color-contrast rule on the phone and the presenter, and our own measure of the key text."""
+    session = host.create("Contrast", EVERY_KIND[:1], min_group=3)
+    phone = await watch.phone()
+    await join(phone, session)
+    host.start(0, results_visible=True)
+    await expect(phone.locator(".option").first).to_be_visible()
+    assert await watch.axe(phone, "contrast-phone-question", rules=["color-contrast"]) == []
+    ratios = {sel: await contrast(phone, sel) for sel in KEY_TEXT if await phone.locator(sel).count()}
+    await phone.get_by_label("Housing", exact=True).check()
+    await phone.click("#send")
+    await expect(phone.locator("#thanks")).to_be_visible()
+    assert await watch.axe(phone, "contrast-phone-thanks", rules=["color-contrast"]) == []
+    for sel in ["#thanks-heading", "#thanks-text"]:
+        ratios[sel] = await contrast(phone, sel)
+    assert set(ratios) >= {"#prompt", "#send", ".option", "#thanks-heading"}
+    low = {sel: round(r, 2) for sel, r in ratios.items() if r < 4.5}
+    assert low == {}, f"text below 4.5:1 on the phone: {low}"
+
+    presenter = await watch.facilitator(viewport={"width": 1280, "height": 720})
+    await presenter.goto(f"/presenter/{session['id']}")
+    await expect(presenter.locator("#prompt")).to_have_text(EVERY_KIND[0]["prompt"])
+    assert await watch.axe(presenter, "contrast-presenter", rules=["color-contrast"]) == []
+    for sel in ["#prompt", ".join-code", ".join-host", ".session-name", "#presence"]:
+        ratio = await contrast(presenter, sel)
+        assert ratio >= 4.5, f"{sel} on the presenter has {ratio:.2f}:1"
+
+
+async def test_every_target_is_at_least_24_by_24_px(watch: Watch, host: Host) -> None:
+    session = host.create("Targets", EVERY_KIND, min_group=3)
+    phone = await watch.phone()
+    await phone.goto(session["join_url"])
+    await expect(phone.locator("#consent-agree")).to_be_visible()
+    small: dict[str, list[str]] = {}
+    if found := await small_targets(phone):
+        small["consent"] = found
+    await phone.click("#consent-agree")
+    await phone.click("#withdrawal-done")
+    for index, question in enumerate(EVERY_KIND):
+        host.start(index)
+        await expect(phone.locator("#prompt")).to_have_text(question["prompt"])
+        await expect(phone.locator("#send")).to_be_enabled()
+        await phone.locator("details.privacy summary").click()  # open: the withdraw button shows
+        if found := await small_targets(phone):
+            small[question["kind"]] = found
+        await phone.locator("details.privacy summary").click()
+    assert small == {}
+
+
+@pytest.mark.parametrize(
+    "device",
+    [
+        pytest.param({"width": 320, "height": 640, "scale": 1}, id="320px"),
+        # A 640 px-wide phone at 200 % browser zoom lays out 320 CSS px, drawn at two device pixels
+        # each: emulated with a 320 CSS px viewport at deviceScaleFactor 2.
+        pytest.param({"width": 320, "height": 427, "scale": 2}, id="640px-at-200pc"),
+    ],
+)
+async def test_no_sideways_scroll(watch: Watch, host: Host, device: dict[str, int]) -> None:
+    session = host.create("A title that is rather long for a phone of this width, on purpose", EVERY_KIND)
+    phone = await watch.phone(
+        width=device["width"], height=device["height"], device_scale_factor=device["scale"]
+    )
+    await phone.goto("/")
+    assert await sideways(phone) == 0
+    await join(phone, session)
+    wide: dict[str, int] = {}
+    for index, question in enumerate(EVERY_KIND):
+        host.start(index)
+        await expect(phone.locator("#prompt")).to_have_text(question["prompt"])
+        await expect(phone.locator("#send")).to_be_enabled()
+        if (extra := await sideways(phone)) > 0:
+            wide[question["kind"]] = extra
+    await watch.step(phone, f"zoom-{device['scale']}x-qa")
+    assert wide == {}, f"the phone scrolls sideways by these CSS px: {wide}"
+
+
+async def test_the_presenter_chart_has_a_text_equivalent(watch: Watch, host: Host) -> None:
+    """What a screen reader reads on the presenter (its accessibility tree) names each bar's value; the
+    drawn bars themselves are hidden from it, so nothing is read twice."""
+    session = host.create("Chart", EVERY_KIND[:1], min_group=3)
+    host.start(0)
+    presenter = await watch.facilitator(viewport={"width": 1280, "height": 720})
+    await presenter.goto(f"/presenter/{session['id']}")
+    await expect(presenter.locator("#conn")).to_have_text("Connected")
+    for pick in ["Housing", "Housing", "Health"]:
+        phone = await watch.phone()
+        await join(phone, session)
+        await phone.get_by_label(pick, exact=True).check()
+        await phone.click("#send")
+        await expect(phone.locator("#thanks")).to_be_visible()
+    await expect(presenter.locator("#view .bar")).to_have_count(3)
+    host.patch(0, open=False)  # while open the counts move in steps of k; at close they are exact
+    await expect(presenter.locator("#state-badge")).to_have_text("Closed")
+    tree = await presenter.locator("main").aria_snapshot()
+    assert re.search(r"Housing\D*2", tree), tree
+    assert re.search(r"Health\D*1", tree), tree
+    assert re.search(r"Work\D*0", tree), tree
+    assert await presenter.locator("#view .bar-track").first.get_attribute("aria-hidden") == "true"
+    await watch.step(presenter, "chart", full=False)

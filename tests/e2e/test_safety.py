@@ -1,0 +1,221 @@
+"""A safe page, in Chromium against `thirdspace serve`: the Content-Security-Policy stays
+`default-src 'self'` with no inline script or style and no violation is reported; script and HTML
+payloads typed into every free-text field (session title, the information sheet's Markdown, a prompt,
+option labels, statements, word-cloud entries, open answers, comments, Q&A questions) show as text in
+the phone, the presenter and the console and never run.
+
+A payload that ran would open a dialog (`alert`), set the harness's `window.__xss` trap, or load
+`src=x` (a 404): the harness (tests/e2e/conftest.py) reports each as a problem and fails the test."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.e2e.conftest import Watch
+from tests.e2e.test_kinds import add_question, close, moderate, send, start
+
+pytestmark = pytest.mark.browser
+
+TITLE = "Title <script>alert('xss-title')</script>"
+SHEET = (
+    "## Sheet <img src=x onerror=\"alert('xss-sheet-img')\">\n\n"
+    "A Markdown link: [md-link](javascript:alert('xss-md')) and an HTML one: "
+    "<a href=\"javascript:alert('xss-a')\">html-link</a>.\n\n"
+    "<script>window.__xss = 'sheet-script'</script>\n\n"
+    "<svg onload=\"alert('xss-svg')\"></svg> End of sheet."
+)
+PROMPT = "Pick <b onmouseover=\"alert('xss-prompt')\">one</b>"
+OPTION = "<img src=x onerror=\"alert('xss-option')\">"
+STATEMENT = "<script>alert('xss-statement')</script>"
+WORD = "<svg/onload=alert('xss-word')>"
+OPEN = "<img src=x onerror=\"window.__xss='open'\"> [link](javascript:alert('xss-open'))"
+COMMENT = "<iframe src=\"javascript:alert('xss-comment')\"></iframe>"
+QA = "<a href=\"javascript:alert('xss-qa')\">click me</a>"
+
+NO_ACTIVE_CONTENT = """() => {
+  const found = [];
+  for (const a of document.querySelectorAll('[href], [src], [action], [formaction]')) {
+    for (const attr of ['href', 'src', 'action', 'formaction']) {
+      const v = (a.getAttribute(attr) || '').trim().toLowerCase();
+      if (v.startsWith('javascript:') || v === 'x') found.push(a.outerHTML.slice(0, 100));
+    }
+  }
+  for (const el of document.querySelectorAll('*')) {
+    for (const attr of el.getAttributeNames()) {
+      if (attr.startsWith('on')) found.push(el.outerHTML.slice(0, 100));
+    }
+  }
+  for (const el of document.querySelectorAll('iframe, object, embed')) found.push(el.outerHTML.slice(0, 100));
+  return found;
+}"""
+
+
+async def no_active_content(page: Page) -> None:
+    assert await page.evaluate(NO_ACTIVE_CONTENT) == [], f"active content on {page.url}"
+
+
+def inline_code(html: str) -> list[str]:
+    """Inline scripts (other than the JSON data block), <style> elements and style attributes."""
+    scripts = [
+        m.group(0)
+        for m in re.finditer(r"<script\b[^>]*>", html, re.IGNORECASE)
+        if "src=" not in m.group(0) and 'type="application/json"' not in m.group(0)
+    ]
+    styles = re.findall(r"<style\b|\sstyle\s*=", html, re.IGNORECASE)
+    handlers = re.findall(r"<[^>]+\son[a-z]+\s*=", html, re.IGNORECASE)
+    return scripts + styles + handlers
+
+
+async def test_the_csp_is_self_only_with_no_inline_script_or_style(watch: Watch) -> None:
+    console = await watch.facilitator()
+    await console.fill("#title", "CSP")
+    await console.click("#new-session button[type=submit]")
+    await expect(console).to_have_url(re.compile(r"/console/[0-9a-f]{32}$"))
+    session_id = console.url.rsplit("/", 1)[1]
+    join_url = await console.locator("#join-url").get_attribute("href")
+    assert join_url
+    code = join_url.rsplit("/", 1)[1]
+    cookies = {c["name"]: c["value"] for c in await console.context.cookies()}
+    pages = ["/", "/login", "/withdraw", "/console", f"/console/{session_id}", f"/presenter/{session_id}"]
+    async with httpx.AsyncClient(base_url=watch.server.http, cookies=cookies) as http:
+        phone = await http.get(f"/j/{code}", follow_redirects=True)
+        for path in [*pages, str(phone.url.path)]:
+            r = await http.get(path)
+            assert r.status_code == 200, (path, r.status_code)
+            policy = r.headers["content-security-policy"]
+            directives = dict(d.strip().split(" ", 1) for d in policy.split(";") if d.strip())
+            assert directives["default-src"] == "'self'", policy
+            assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, policy
+            for directive in ("script-src", "style-src"):
+                assert directives.get(directive, "'self'") == "'self'", policy
+            assert inline_code(r.text) == [], (path, inline_code(r.text))
+    # In the browser: every page loads with no CSP violation reported (the harness listens).
+    for path in pages[3:]:
+        await console.goto(path)
+        await console.wait_for_load_state("networkidle")
+    await console.goto(join_url)
+    await expect(console.locator("#consent-agree, #prompt, #waiting").first).to_be_attached()
+    assert not [p for p in watch.problems if "CSP" in p]
+
+
+async def test_payloads_in_every_free_text_field_show_as_text_and_never_run(watch: Watch) -> None:
+    console = await watch.facilitator()
+    await console.fill("#title", TITLE)
+    await console.fill("#consent_text", SHEET)
+    await console.fill("#min_group", "3")
+    await console.click("#new-session button[type=submit]")
+    await expect(console).to_have_url(re.compile(r"/console/[0-9a-f]{32}$"))
+    session_id = console.url.rsplit("/", 1)[1]
+    join_url = await console.locator("#join-url").get_attribute("href")
+    assert join_url
+    await expect(console.locator("h1")).to_contain_text(TITLE)
+
+    choice = await add_question(
+        console,
+        "Multiple choice",
+        PROMPT,
+        {"#q-choice-options": f"{OPTION}\nSafe option"},
+        ticks=("Let people add comments",),
+    )
+    statements = {"#q-scale-statements": f"{STATEMENT}\nPlain"}
+    scale = await add_question(console, "Rating scale", "Rate", statements)
+    cloud = await add_question(console, "Word cloud", "A word", {})
+    wall = await add_question(console, "Open text", "Your idea", {})
+    qa = await add_question(console, "Q&A", "Ask", {})
+    await expect(console.locator("#questions")).to_contain_text(OPTION)
+    await expect(console.locator("#questions")).to_contain_text(STATEMENT)
+    await watch.step(console, "console-questions")
+
+    presenter = await console.context.new_page()
+    await presenter.set_viewport_size({"width": 1280, "height": 720})
+    await presenter.goto(f"/presenter/{session_id}")
+    await expect(presenter.locator("#conn")).to_have_text("Connected")
+    await expect(presenter.locator(".session-name")).to_have_text(TITLE)
+
+    phones: list[Page] = []
+    for _ in range(3):
+        phone = await watch.phone()
+        await phone.goto(join_url)
+        await expect(phone).to_have_url(re.compile(rf"/s/{session_id}$"))
+        sheet = phone.locator("#consent-text")
+        await expect(sheet).to_contain_text("md-link")
+        await expect(sheet).to_contain_text("End of sheet.")
+        await expect(phone.locator("#session-title")).to_have_text(TITLE)
+        await no_active_content(phone)
+        await phone.click("#consent-agree")
+        await phone.click("#withdrawal-done")
+        phones.append(phone)
+    await watch.step(phones[0], "phone-after-sheet")
+    assert await phones[0].title() == f"{TITLE} · Thirdspace"
+
+    # Choice: everyone picks the payload option and comments a payload.
+    await start(choice)
+    for phone in phones:
+        await expect(phone.locator("#prompt")).to_have_text(PROMPT)
+        await phone.get_by_label(OPTION, exact=True).check()
+        await send(phone)
+        await phone.fill("#comment-text", COMMENT)
+        await phone.click("#comment-send")
+        await expect(phone.locator("#comment-status")).to_contain_text("Comment sent")
+    await expect(phones[0].locator("#comment-list")).to_contain_text(COMMENT)
+    await close(choice)
+    await expect(presenter.locator("#prompt")).to_have_text(PROMPT)
+    await expect(presenter.locator("#view .bar").filter(has_text=OPTION)).to_contain_text("3 (100%)")
+    await moderate(console, choice)
+    await expect(console.locator("#mod-entries")).to_contain_text(COMMENT)
+    await choice.get_by_role("button", name="Show comments on the presenter").click()
+    await expect(presenter.locator("#comments-list li").first).to_have_text(COMMENT)
+    await watch.step(presenter, "presenter-choice", full=False)
+
+    # Scale: the payload statement rated by everyone.
+    await start(scale)
+    for phone in phones:
+        await expect(phone.locator("#prompt")).to_have_text("Rate")
+        item = phone.locator("fieldset.scale-item", has_text=STATEMENT)
+        await item.get_by_role("radio", name=re.compile(r"^4\b")).check()
+        await send(phone)
+    await close(scale)
+    await expect(presenter.locator("#view .scale-row").filter(has_text=STATEMENT)).to_contain_text("n 3")
+
+    # Word cloud: the same payload word from everyone reaches k.
+    await start(cloud)
+    for phone in phones:
+        await expect(phone.locator("#prompt")).to_have_text("A word")
+        await phone.fill("#word-0", WORD)
+        await send(phone)
+    await close(cloud)
+    word_count = re.compile(re.escape(WORD) + ": 3", re.I)
+    await expect(presenter.locator("#results-text")).to_contain_text(word_count)
+    await expect(presenter.locator("#view svg.cloud text")).to_have_text(re.compile(re.escape(WORD), re.I))
+    await watch.step(presenter, "presenter-wordcloud", full=False)
+
+    # Open text and Q&A: payloads on the wall and in the list.
+    await start(wall)
+    for phone in phones:
+        await expect(phone.locator("#prompt")).to_have_text("Your idea")
+        await phone.fill("#open-text", OPEN)
+        await send(phone, "Sent ✓")
+    await expect(phones[0].locator("#sent-list")).to_contain_text(OPEN)
+    await close(wall)
+    await expect(presenter.locator("#view .wall-card")).to_have_text([OPEN, OPEN, OPEN])
+    await watch.step(presenter, "presenter-open", full=False)
+    await start(qa)
+    for phone in phones:
+        await expect(phone.locator("#prompt")).to_have_text("Ask")
+        await phone.fill("#qa-text", QA)
+        await send(phone, "Question sent")
+    await expect(phones[1].locator(".qa-item").first).to_contain_text(QA)
+    await close(qa)
+    await expect(presenter.locator("#view")).to_contain_text(QA)
+    await moderate(console, qa)
+    await expect(console.locator("#mod-entries")).to_contain_text(QA)
+    await watch.step(presenter, "presenter-qa", full=False)
+    await watch.step(phones[1], "phone-qa")
+    await watch.step(console, "console-end")
+
+    for page in [console, presenter, *phones]:
+        await no_active_content(page)
