@@ -27,6 +27,7 @@ from app.auth.ratelimit import FailureLimiter, JoinBudget, JoinLimiter
 from app.config import ConfigError, Settings, get_settings
 from app.db import Database
 from app.gcpolicy import FullCollections
+from app.limits import BodyLimit, BoundedCache
 from app.migrate import schema_is_current
 from app.polls import service as polls_service
 from app.polls.results import PhoneResultsGate, ResultsTicker
@@ -107,12 +108,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
 
         app.state.database = database
-        app.state.snapshots = {}
+        app.state.snapshots = BoundedCache(settings.SNAPSHOT_CACHE_MAX)
         app.state.hub = hub
-        app.state.writer = AnswerWriter(database, hub, batch_max=settings.WRITER_BATCH_MAX)
+        app.state.writer = AnswerWriter(
+            database, hub, batch_max=settings.WRITER_BATCH_MAX, queue_max=settings.WRITER_QUEUE_MAX
+        )
         app.state.ticker = ResultsTicker(database, hub, tick_seconds=settings.RESULTS_TICK_SECONDS)
         app.state.presence = Presence(report_presence)
-        app.state.joins = JoinWriter(database, batch_max=settings.WRITER_BATCH_MAX)
+        app.state.joins = JoinWriter(
+            database, batch_max=settings.WRITER_BATCH_MAX, queue_max=settings.JOIN_QUEUE_MAX
+        )
         app.state.open_sessions = OpenSessionsByCode(database)
         await app.state.joins.start()
         await app.state.writer.start()
@@ -129,8 +134,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await warming
             await app.state.collections.stop()
-            await app.state.writer.stop()
-            await app.state.joins.stop()
+            # uvicorn has closed every socket with 1012 by now; commit what they sent (each writer gives
+            # up after a bounded wait, so a stuck database cannot hang the shutdown).
+            await asyncio.gather(app.state.writer.stop(), app.state.joins.stop())
             await app.state.presence.stop()
             await app.state.ticker.stop()
             await hub.stop()
@@ -148,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
 
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
 
     app.include_router(auth_api.router)

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.api.auth import login as api_login
 from app.api.sessions import links, session_public
 from app.auth import security
+from app.auth import service as auth_service
 from app.auth.deps import CSRF_COOKIE, LOGIN_COOKIE, account_from_token
 from app.auth.models import Account
 from app.db import Db
@@ -165,6 +166,12 @@ async def logout(request: Request, db: Db, csrf_token: Annotated[str, Form()] = 
         raise AppError(
             403, "csrf_failed", "This form lacks the page's CSRF token; reload the page and try again."
         )
+    if found is not None:
+        # The cookie is deleted below, and the token it held ends too (a copy of it is worth nothing).
+        token = request.cookies[LOGIN_COOKIE]
+        parsed = security.read_access_token(request.app.state.secret_key, token)
+        if parsed is not None:
+            await auth_service.revoke_token(db, token=token, expires_at=parsed.expires_at)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(LOGIN_COOKIE)
     response.delete_cookie(CSRF_COOKIE)

@@ -21,6 +21,7 @@ from starlette.websockets import WebSocketState
 
 from app.auth.deps import LOGIN_COOKIE, account_from_token, bearer_token
 from app.db import Database
+from app.limits import MessageBudget
 from app.polls import results as polls_results
 from app.polls.schemas import AnswerIn, CommentIn, UpvoteIn
 from app.polls.writer import AnswerWriter, MessageType, Outcome
@@ -40,6 +41,11 @@ SERVER_ERROR = 1011
 # Messages one phone may have waiting for the writer at once; a phone sends one at a time, so 16 only
 # bites a misbehaving client, whose further messages are refused instead of growing the writer's queue.
 ANSWERS_IN_FLIGHT = 16
+# THIRDSPACE_SOCKET_MESSAGES_PER_SECOND: past it a message is refused, nothing recorded.
+RATE_LIMITED = {
+    "code": "rate_limited",
+    "message": "Too many messages from this phone; wait a second, then send it again.",
+}
 TOO_MANY_PENDING = {
     "code": "too_many_pending",
     "message": "Too many messages are waiting to be saved; wait for their replies, then send again.",
@@ -125,9 +131,17 @@ class _Phone:
     """What one phone's socket does with its messages: answers, upvotes and comments go to the writer,
     whose reply comes back through the socket's own queue."""
 
-    __slots__ = ("in_flight", "participant_id", "session_id", "sub", "writer")
+    __slots__ = ("budget", "in_flight", "participant_id", "session_id", "sub", "writer")
 
-    def __init__(self, sub: Subscription, writer: AnswerWriter, session_id: str, participant_id: str) -> None:
+    def __init__(
+        self,
+        sub: Subscription,
+        writer: AnswerWriter,
+        session_id: str,
+        participant_id: str,
+        budget: MessageBudget | None = None,
+    ) -> None:
+        self.budget = budget or MessageBudget(rate=5.0, burst=20)
         self.sub = sub
         self.writer = writer
         self.session_id = session_id
@@ -140,6 +154,10 @@ class _Phone:
             message = decode_client(text)
         except EnvelopeError as e:
             sub.deliver(_error(e.code, e.message))
+            return
+        if not self.budget.take():
+            refusal = {"id": message.id, **RATE_LIMITED} if message.id is not None else RATE_LIMITED
+            sub.deliver(encode(f"{message.type}.error" if message.id is not None else "error", refusal))
             return
         accepts = PHONE_MESSAGES.get(message.type)
         if accepts is None:
@@ -244,7 +262,9 @@ async def participant_socket(websocket: WebSocket, session_id: str) -> None:
         app.state.presence.join(session_id)
         try:
             await _send_snapshot(websocket, sub, session_id, to_presenter=False)
-            phone = _Phone(sub, writer, session_id, participant_id)
+            limits = app.state.settings
+            budget = MessageBudget(rate=limits.SOCKET_MESSAGES_PER_SECOND, burst=limits.SOCKET_MESSAGE_BURST)
+            phone = _Phone(sub, writer, session_id, participant_id, budget)
             await _serve(websocket, sub, phone.on_message)
         finally:
             app.state.presence.leave(session_id)
