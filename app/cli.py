@@ -1,4 +1,4 @@
-"""thirdspace serve | migrate | user add | user password | demo | export | purge | delete"""
+"""thirdspace serve | migrate | user add | user password | demo | export | purge | delete | session"""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app import cli_session
 from app.config import ConfigError, Settings, get_settings
 
 NOT_MIGRATED = "the database is not migrated to the latest schema: run `thirdspace migrate` first."
@@ -67,10 +68,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from app.logs import LOG_CONFIG
 
     settings.check_supported()
-    if args.workers > 1 and settings.BROKER_URL == "memory://":
+    if args.workers < 1:
+        return _fail("--workers must be 1 or more.")
+    if args.workers > 1 and not settings.is_shared_broker:
         return _fail(
             "--workers above 1 needs a shared broker: the memory:// broker lives in one process. "
-            "Run one worker (the default) until Redis support lands."
+            "Set THIRDSPACE_BROKER_URL=redis://... or run one worker (the default)."
+        )
+    if args.workers > 1 and settings.is_sqlite:
+        return _fail(
+            "--workers above 1 needs PostgreSQL: SQLite takes one writer at a time, so more processes "
+            "only wait on each other. Set THIRDSPACE_DATABASE_URL=postgresql+asyncpg://... or run one worker."
         )
     settings.secret_key()
     if not _migrated(settings):
@@ -301,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     delete = sub.add_parser("delete", help="delete a session and everything in it")
     delete.add_argument("session_id")
     delete.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
+    cli_session.add_parser(sub)
     return parser
 
 
@@ -326,6 +335,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _purge(settings, args)
         if args.command == "delete":
             return _delete(settings, args)
+        if args.command == "session":
+            if not _migrated(settings):
+                return _fail(NOT_MIGRATED)
+            return cli_session.run(settings, args)
         return _demo(settings)
     except ConfigError as error:
         return _fail(str(error))

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     DATA_DIR: Path = Path("data")
     DATABASE_URL: str = ""
     BROKER_URL: str = "memory://"
+    # Every Redis key and channel of this deployment starts with it, so deployments can share a Redis.
+    BROKER_PREFIX: str = Field(default="thirdspace", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+    # Events kept per session for reconnecting clients (?last_seq=); an older gap gets a snapshot.
+    REPLAY_LOG_MAX: int = Field(default=1000, ge=1)
     SECRET_KEY: str = ""
     PUBLIC_URL: str = "http://127.0.0.1:8000"
     # 8 hours: a long workshop day on one login.
@@ -93,6 +97,10 @@ class Settings(BaseSettings):
         return self.DATABASE_URL.startswith("sqlite")
 
     @property
+    def is_shared_broker(self) -> bool:
+        return self.BROKER_URL != "memory://"
+
+    @property
     def is_postgresql(self) -> bool:
         return self.DATABASE_URL.startswith("postgresql+asyncpg://")
 
@@ -112,10 +120,10 @@ class Settings(BaseSettings):
                 "THIRDSPACE_DATABASE_URL: use SQLite (sqlite+aiosqlite:///path) or PostgreSQL "
                 "(postgresql+asyncpg://user:password@host/database); no other database is supported."
             )
-        if self.BROKER_URL != "memory://":
+        if self.BROKER_URL != "memory://" and not self.BROKER_URL.startswith(("redis://", "rediss://")):
             raise ConfigError(
-                "THIRDSPACE_BROKER_URL: only memory:// is supported in this version; Redis arrives with the "
-                "multi-node work."
+                "THIRDSPACE_BROKER_URL must be memory:// (one process) or a Redis URL "
+                "(redis://host:6379/0, or rediss:// for TLS)."
             )
 
     def secret_key(self) -> str:

@@ -19,11 +19,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import errors, pages, sockets
 from app.api import auth as auth_api
+from app.api import breakouts as breakouts_api
 from app.api import entries as entries_api
 from app.api import participants as participants_api
+from app.api import question_edits as question_edits_api
 from app.api import research as research_api
 from app.api import sessions as sessions_api
+from app.api import structure as structure_api
 from app.auth.ratelimit import FailureLimiter, JoinBudget, JoinLimiter
+from app.breakouts.live import BreakoutLive
 from app.config import ConfigError, Settings, get_settings
 from app.db import Database
 from app.gcpolicy import FullCollections
@@ -33,9 +37,11 @@ from app.polls import service as polls_service
 from app.polls.results import PhoneResultsGate, ResultsTicker
 from app.polls.writer import AnswerWriter
 from app.realtime import channels
-from app.realtime.hub import Hub, backend_for
+from app.realtime.hub import BrokerUnavailable, Hub, backend_for
 from app.realtime.presence import Presence
+from app.sessions.headcount import headcount, presence_message
 from app.sessions.joins import JoinWriter, OpenSessionsByCode
+from app.sessions.models import LiveSession
 
 HERE = Path(__file__).parent
 CONTENT_SECURITY_POLICY = (
@@ -95,16 +101,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "The database is not migrated to the latest schema: run `thirdspace migrate` first."
             )
         hub = Hub(
-            backend_for(settings.BROKER_URL),
+            backend_for(settings.BROKER_URL, prefix=settings.BROKER_PREFIX, log_max=settings.REPLAY_LOG_MAX),
             queue_max=settings.SOCKET_QUEUE_MAX,
             # No results to phones after the facilitator hid them, whatever the ticker read before.
-            gate=PhoneResultsGate(),
+            gate_factory=PhoneResultsGate,
         )
-        await hub.start()
+        try:
+            await hub.start()
+        except BrokerUnavailable as error:
+            await database.dispose()
+            raise ConfigError(str(error)) from error
 
         async def report_presence(session_id: str, count: int) -> None:
+            async with database.read_session() as db:
+                live = await db.get(LiveSession, session_id)
+                counted = await headcount(db, live=live) if live is not None else None
             await hub.publish(
-                channels.presenters(session_id), "presence", {"participants": count}, seq_key=session_id
+                channels.presenters(session_id),
+                "presence",
+                presence_message(count, counted),
+                seq_key=session_id,
             )
 
         app.state.database = database
@@ -114,11 +130,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             database, hub, batch_max=settings.WRITER_BATCH_MAX, queue_max=settings.WRITER_QUEUE_MAX
         )
         app.state.ticker = ResultsTicker(database, hub, tick_seconds=settings.RESULTS_TICK_SECONDS)
-        app.state.presence = Presence(report_presence)
+        app.state.presence = Presence(report_presence, store=hub.presence_store)
+        shared = hub.shared_counts
+        if shared is not None:
+            # Every process counts wrong join codes together, under one key an hour.
+            app.state.join_limiter = JoinLimiter(join_budget(settings), counts=shared, hour_keys=shared)
         app.state.joins = JoinWriter(
             database, batch_max=settings.WRITER_BATCH_MAX, queue_max=settings.JOIN_QUEUE_MAX
         )
         app.state.open_sessions = OpenSessionsByCode(database)
+        app.state.breakouts = BreakoutLive(database, hub, batch_max=settings.WRITER_BATCH_MAX)
+        await app.state.breakouts.start()
         await app.state.joins.start()
         await app.state.writer.start()
         await app.state.ticker.start()
@@ -136,7 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.collections.stop()
             # uvicorn has closed every socket with 1012 by now; commit what they sent (each writer gives
             # up after a bounded wait, so a stuck database cannot hang the shutdown).
-            await asyncio.gather(app.state.writer.stop(), app.state.joins.stop())
+            await asyncio.gather(app.state.breakouts.stop(), app.state.writer.stop(), app.state.joins.stop())
             await app.state.presence.stop()
             await app.state.ticker.stop()
             await hub.stop()
@@ -158,10 +180,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
 
     app.include_router(auth_api.router)
+    app.include_router(structure_api.router)
     app.include_router(sessions_api.router)
+    app.include_router(question_edits_api.router)
     app.include_router(entries_api.router)
     app.include_router(participants_api.router)
     app.include_router(research_api.router)
+    app.include_router(breakouts_api.router)
     app.include_router(sockets.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

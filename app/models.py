@@ -1,6 +1,14 @@
 """Every table, imported in one place for Alembic and the tests."""
 
 from app.auth.models import Account
+from app.breakouts.models import (
+    BreakoutGroup,
+    BreakoutMember,
+    BreakoutNote,
+    BreakoutRound,
+    NotePlus,
+    PrivateMessage,
+)
 from app.polls.models import (
     Answer,
     AnswerItem,
@@ -11,6 +19,7 @@ from app.polls.models import (
     Question,
     ResultChange,
     ResultState,
+    Section,
 )
 from app.research.models import AuditEvent
 from app.sessions.models import ConsentSheet, LiveSession, Participant, SessionResearcher, WithdrawnCode
@@ -22,14 +31,21 @@ __all__ = [
     "AnswerReceipt",
     "AnswerWord",
     "AuditEvent",
+    "BreakoutGroup",
+    "BreakoutMember",
+    "BreakoutNote",
+    "BreakoutRound",
     "ConsentSheet",
     "Entry",
     "EntryVote",
     "LiveSession",
+    "NotePlus",
     "Participant",
+    "PrivateMessage",
     "Question",
     "ResultChange",
     "ResultState",
+    "Section",
     "SessionResearcher",
     "WithdrawnCode",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -28,7 +29,10 @@ router = APIRouter(include_in_schema=False)
 
 COLLECTED = (
     "What is kept: your answers to this session's questions, the time each answer was given or changed, "
-    "and, if there is an information sheet, which version you agreed to and when. Research exports "
+    "the notes and +1s you give in breakout groups (your group and the facilitators see notes; no name "
+    "is shown), the private messages you send to the research team (only the facilitators and "
+    "researchers read them), and, if there is an information sheet, which version you agreed to and "
+    "when. Research exports "
     "leave the times out unless the facilitator chose minutes since the start before the first answer; "
     "they never hold the time of day. You get a withdrawal code: with it you can remove everything you "
     "gave, during the session or after it, at /withdraw. What is not kept: your name, e-mail address, "
@@ -242,6 +246,7 @@ async def presenter_page(request: Request, db: Db, session_id: str) -> Response:
             "title": live.title,
             "code": live.code,
             "join_url": join_url,
+            "join_host_parts": join_host_parts(request.app.state.settings.PUBLIC_URL),
             "min_group": live.min_group,
         }
     }
@@ -250,6 +255,17 @@ async def presenter_page(request: Request, db: Db, session_id: str) -> Response:
         "presenter.html",
         {"page_data": page_data, "qr_svg": qr_svg, "csrf_token": csrf, "title": live.title},
     )
+
+
+def join_host_parts(public_url: str) -> list[str]:
+    """The join address as the presenter shows it: host and path without the scheme (the page at "/"
+    asks for the code), in parts that may wrap only after a "/", never inside a word."""
+    bare = public_url.split("://", 1)[-1].rstrip("/")
+    parts: list[str] = []
+    for piece in re.split(r"(?<=/)", bare):
+        if piece:
+            parts.append(piece)
+    return parts or [bare]
 
 
 def _safe_next(target: str) -> str:

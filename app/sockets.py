@@ -20,16 +20,21 @@ from pydantic import BaseModel, ValidationError
 from starlette.websockets import WebSocketState
 
 from app.auth.deps import LOGIN_COOKIE, account_from_token, bearer_token
+from app.breakouts import live as breakouts_live
+from app.breakouts import service as breakouts_service
 from app.db import Database
 from app.limits import MessageBudget
+from app.polls import aggregation
+from app.polls import mine as polls_mine
 from app.polls import results as polls_results
 from app.polls.schemas import AnswerIn, CommentIn, UpvoteIn
 from app.polls.writer import AnswerWriter, MessageType, Outcome
 from app.realtime import channels
 from app.realtime.envelope import EnvelopeError, decode_client, encode
-from app.realtime.hub import Closed, Hub, Subscription
+from app.realtime.hub import BrokerUnavailable, Closed, Hub, Subscription
 from app.sessions import service as sessions_service
 from app.sessions.deps import participant_token
+from app.sessions.headcount import headcount, presence_message
 from app.sessions.models import LiveSession
 from app.snapshots import current_question, session_state
 
@@ -38,6 +43,7 @@ router = APIRouter()
 
 POLICY_VIOLATION = 1008
 SERVER_ERROR = 1011
+RESTARTING_CODE = 1012
 # Messages one phone may have waiting for the writer at once; a phone sends one at a time, so 16 only
 # bites a misbehaving client, whose further messages are refused instead of growing the writer's queue.
 ANSWERS_IN_FLIGHT = 16
@@ -131,7 +137,7 @@ class _Phone:
     """What one phone's socket does with its messages: answers, upvotes and comments go to the writer,
     whose reply comes back through the socket's own queue."""
 
-    __slots__ = ("budget", "in_flight", "participant_id", "session_id", "sub", "writer")
+    __slots__ = ("breakouts", "budget", "in_flight", "link", "participant_id", "session_id", "sub", "writer")
 
     def __init__(
         self,
@@ -139,8 +145,12 @@ class _Phone:
         writer: AnswerWriter,
         session_id: str,
         participant_id: str,
+        breakouts: breakouts_live.BreakoutLive | None = None,
+        link: breakouts_live.PhoneLink | None = None,
         budget: MessageBudget | None = None,
     ) -> None:
+        self.breakouts = breakouts
+        self.link = link
         self.budget = budget or MessageBudget(rate=5.0, burst=20)
         self.sub = sub
         self.writer = writer
@@ -159,12 +169,17 @@ class _Phone:
             refusal = {"id": message.id, **RATE_LIMITED} if message.id is not None else RATE_LIMITED
             sub.deliver(encode(f"{message.type}.error" if message.id is not None else "error", refusal))
             return
+        if message.type in breakouts_live.PHONE_MESSAGES and self.breakouts and self.link:
+            # Notes, +1s, private messages, choosing a group: app/breakouts/live.py.
+            await self.breakouts.on_message(self.link, message)
+            return
         accepts = PHONE_MESSAGES.get(message.type)
         if accepts is None:
             sub.deliver(
                 _error(
                     "unknown_type",
-                    f'Phones send "answer", "upvote" and "comment" messages, not "{message.type}".',
+                    f'Phones send "answer", "upvote", "comment", "note", "plus", "private", "group.choose" '
+                    f'and "group.decline" messages, not "{message.type}".',
                 )
             )
             return
@@ -227,6 +242,14 @@ def _closes_1011_on_error(handler: SocketHandler) -> SocketHandler:
             await handler(websocket, session_id)
         except (WebSocketDisconnect, asyncio.CancelledError):
             raise
+        except BrokerUnavailable:
+            # Redis is away: like a restart, the client reconnects (with backoff) and catches up.
+            log.warning("broker unavailable; a socket is asked to reconnect")
+            with contextlib.suppress(Exception):
+                if websocket.application_state == WebSocketState.CONNECTING:
+                    await websocket.accept()
+                if websocket.application_state == WebSocketState.CONNECTED:
+                    await websocket.close(RESTARTING_CODE, "broker unavailable; reconnect shortly")
         except Exception:
             log.exception("websocket handler failed")
             if websocket.application_state == WebSocketState.CONNECTED:
@@ -258,14 +281,27 @@ async def participant_socket(websocket: WebSocket, session_id: str) -> None:
         await _refuse(websocket, "join the session first")
         return
     await websocket.accept()
+    last_seq = _last_seq(websocket)
     async with hub.subscribe(channels.participants(session_id)) as sub:
         app.state.presence.join(session_id)
         try:
-            await _send_snapshot(websocket, sub, session_id, to_presenter=False)
-            limits = app.state.settings
-            budget = MessageBudget(rate=limits.SOCKET_MESSAGES_PER_SECOND, burst=limits.SOCKET_MESSAGE_BURST)
-            phone = _Phone(sub, writer, session_id, participant_id, budget)
-            await _serve(websocket, sub, phone.on_message)
+            await _send_start(websocket, sub, session_id, to_presenter=False, last_seq=last_seq)
+            # What this phone already sent, after the (shared) snapshot: its own, never cached.
+            async with database.read_session() as db:
+                own = await polls_mine.mine(db, session_id=session_id, participant_id=participant_id)
+            if own["answers"] or own["entries"]:  # a new phone has nothing to be told
+                sub.deliver(encode("answers.mine", own))
+            breakouts: breakouts_live.BreakoutLive = app.state.breakouts
+            link = await breakouts.attach(sub, session_id, participant_id)
+            try:
+                limits = app.state.settings
+                budget = MessageBudget(
+                    rate=limits.SOCKET_MESSAGES_PER_SECOND, burst=limits.SOCKET_MESSAGE_BURST
+                )
+                phone = _Phone(sub, writer, session_id, participant_id, breakouts, link, budget)
+                await _serve(websocket, sub, phone.on_message)
+            finally:
+                breakouts.detach(link)
         finally:
             app.state.presence.leave(session_id)
 
@@ -284,12 +320,17 @@ async def console_socket(websocket: WebSocket, session_id: str) -> None:
     """The facilitator's console: everything a presenter gets, plus what only the facilitator may see
     (the moderation queue now; rounds, notes and private messages later), on its own channel."""
     await _facilitator_socket(
-        websocket, session_id, (channels.presenters(session_id), channels.console(session_id))
+        websocket, session_id, (channels.presenters(session_id), channels.console(session_id)), console=True
     )
 
 
 async def _facilitator_socket(
-    websocket: WebSocket, session_id: str, listens: tuple[str, ...], *, researchers_too: bool = False
+    websocket: WebSocket,
+    session_id: str,
+    listens: tuple[str, ...],
+    *,
+    researchers_too: bool = False,
+    console: bool = False,
 ) -> None:
     """The session owner's sockets: the same credential, ownership and Origin rules and snapshot."""
     app = websocket.app
@@ -308,18 +349,87 @@ async def _facilitator_socket(
         await _refuse(websocket, "log in as this session's facilitator")
         return
     await websocket.accept()
+    last_seq = _last_seq(websocket)
     async with app.state.hub.subscribe(*listens) as sub:
-        await _send_snapshot(websocket, sub, session_id, to_presenter=True)
-        sub.deliver(encode("presence", {"participants": app.state.presence.count(session_id)}))
+        await _send_start(websocket, sub, session_id, to_presenter=True, last_seq=last_seq)
+        try:
+            participants = await app.state.presence.total(session_id)
+        except BrokerUnavailable:
+            participants = app.state.presence.count(session_id)
+        async with database.read_session() as db:
+            live = await db.get(LiveSession, session_id)
+            counted = await headcount(db, live=live) if live is not None else None
+        sub.deliver(encode("presence", presence_message(participants, counted)))
+        if console:
+            async with database.read_session() as db:
+                sub.deliver(encode("round.state", await breakouts_service.console_state(db, session_id)))
         await _serve(websocket, sub, None)
 
 
-async def _send_snapshot(
-    websocket: WebSocket, sub: Subscription, session_id: str, *, to_presenter: bool
+def _last_seq(websocket: WebSocket) -> int | str | None:
+    """`?last_seq=N` of a reconnecting client: a whole number >= 0, None when absent, or the refusal
+    (an `error` message; the socket then starts from a snapshot)."""
+    raw = websocket.query_params.get("last_seq")
+    if raw is None:
+        return None
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        return int(raw)
+    return _error(
+        "malformed_last_seq", "last_seq must be a whole number of 0 or more; sent a snapshot instead."
+    )
+
+
+# A catch-up raced by newer events is read again this many times before a snapshot is sent instead.
+CATCH_UP_TRIES = 3
+
+
+async def _send_start(
+    websocket: WebSocket,
+    sub: Subscription,
+    session_id: str,
+    *,
+    to_presenter: bool,
+    last_seq: int | str | None,
 ) -> None:
+    """What a socket gets first. With a usable `?last_seq=N`: the events meant for it after N, in
+    order, then the current question's poll.results where this socket may see it (CONTRACT). Without
+    one, or when those events are no longer all kept, or when N is ahead of the session's seq (the
+    broker came back empty): a snapshot."""
+    if isinstance(last_seq, str):
+        refusal, last_seq = last_seq, None
+        seq, texts = await _snapshot(websocket, session_id, to_presenter=to_presenter)
+        sub.snapshot_first(texts, seq=seq)
+        sub.deliver(refusal)
+        return
+    hub: Hub = websocket.app.state.hub
+    if not hub.broker_up:
+        # The broker is away: a snapshot without a seq, so phones can still answer (the writer needs
+        # no broker); when the broker is back every socket is told to reconnect, and catches up.
+        texts = await _read_snapshot(
+            websocket.app.state.database, session_id, None, to_presenter=to_presenter
+        )
+        sub.snapshot_first(texts, seq=0)
+        return
+    if last_seq is not None:
+        for _ in range(CATCH_UP_TRIES):
+            caught = await hub.catch_up(session_id, last_seq, sub.channels)
+            if caught is None:
+                break
+            replayed, upto = caught
+            seq, texts = await _snapshot(websocket, session_id, to_presenter=to_presenter)
+            if seq != upto:
+                continue  # newer events came in between: read both again
+            results = [t for t in texts if t.startswith('{"type":"poll.results"')]
+            sub.snapshot_first([*replayed, *results], seq=seq)
+            return
+    seq, texts = await _snapshot(websocket, session_id, to_presenter=to_presenter)
+    sub.snapshot_first(texts, seq=seq)
+
+
+async def _snapshot(websocket: WebSocket, session_id: str, *, to_presenter: bool) -> tuple[int, list[str]]:
     """session.state with "snapshot": true, then the current question's results where this socket may
-    see them. Read after subscribing, so nothing published meanwhile is lost; the seq is read before
-    the database, so every event up to it is in the snapshot.
+    see them, and the seq they were read at. Read after subscribing, so nothing published meanwhile is
+    lost; the seq is read before the database, so every event up to it is in the snapshot.
 
     Every change a snapshot shows is published with a new seq, so a snapshot read at one seq holds
     until the next: a join burst of thousands of phones reads the database once, not once per phone."""
@@ -332,10 +442,12 @@ async def _send_snapshot(
     else:
         texts = await _read_snapshot(app.state.database, session_id, seq, to_presenter=to_presenter)
         cache[(session_id, to_presenter)] = (seq, texts)
-    sub.snapshot_first(texts, seq=seq)
+    return seq, texts
 
 
-async def _read_snapshot(database: Database, session_id: str, seq: int, *, to_presenter: bool) -> list[str]:
+async def _read_snapshot(
+    database: Database, session_id: str, seq: int | None, *, to_presenter: bool
+) -> list[str]:
     async with database.read_session() as db:
         live = await db.get(LiveSession, session_id)
         if live is None:
@@ -345,7 +457,14 @@ async def _read_snapshot(database: Database, session_id: str, seq: int, *, to_pr
         result = None
         if question is not None and (to_presenter or question.results_visible):
             result = await polls_results.shown(db, question=question, k=live.min_group)
+        responses = None
+        if question is not None and to_presenter:
+            responses = await aggregation.responses(db, question_id=question.id)
     texts = [encode("session.state", state, seq=seq)]
     if result is not None:
         texts.append(encode("poll.results", result.data(), seq=seq))
+    if question is not None and responses is not None:
+        texts.append(
+            encode("poll.responses", polls_results.responses_message(question.id, responses), seq=seq)
+        )
     return texts

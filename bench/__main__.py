@@ -51,6 +51,25 @@ def parse(argv: list[str]) -> tuple[Options, float]:
     )
     p.add_argument("--only", choices=["thirdspace", "bare"], help="run one server only")
     p.add_argument("--workers", type=int, default=2, help="phone processes (default 2)")
+    p.add_argument(
+        "--database", choices=["sqlite", "postgres"], default="sqlite",
+        help="Thirdspace's database: a SQLite file (default), or a database of its own on the PostgreSQL at "
+        "$BENCH_POSTGRES (default postgresql://postgres@127.0.0.1:5432), dropped after",
+    )  # fmt: skip
+    p.add_argument(
+        "--broker", choices=["memory", "redis"], default="memory",
+        help="Thirdspace's broker: memory:// (default) or the Redis at $BENCH_REDIS (default "
+        "redis://127.0.0.1:6379/0) under a prefix of its own, deleted after",
+    )  # fmt: skip
+    p.add_argument(
+        "--server-workers", type=int, default=1,
+        help="uvicorn workers of Thirdspace (`thirdspace serve --workers N`; needs postgres and redis)",
+    )  # fmt: skip
+    p.add_argument(
+        "--matrix", action="store_true",
+        help="one report of: 1 worker SQLite, 1 worker PostgreSQL + memory://, 1 worker PostgreSQL + "
+        "Redis, 2 workers PostgreSQL + Redis, and bare (ignores --only, --database, --broker)",
+    )  # fmt: skip
     p.add_argument("--join-concurrency", type=int, default=200, help="joins in flight (default 200)")
     p.add_argument("--fanout-rounds", type=int, default=3, help="new questions pushed in the fan-out phase")
     p.add_argument("--peak-seconds", type=float, help="closed-loop phase length, 0 to skip; default 5 (10)")
@@ -78,6 +97,14 @@ def parse(argv: list[str]) -> tuple[Options, float]:
     opts.fanout_rounds = a.fanout_rounds
     opts.min_group = a.min_group
     opts.servers = [a.only] if a.only else ["thirdspace", "bare"]
+    opts.database, opts.broker, opts.server_workers, opts.matrix = (
+        a.database,
+        a.broker,
+        a.server_workers,
+        a.matrix,
+    )
+    if a.server_workers < 1:
+        p.error("--server-workers must be 1 or more")
     opts.name = a.name or ("full" if a.full else "default")
     opts.results_dir = a.results_dir
     opts.profile_seconds = a.profile
@@ -92,21 +119,39 @@ def log(message: str) -> None:
     print(f"{stamp} {message}", flush=True)
 
 
+# --matrix: (report label, server kind, database, broker, uvicorn workers), in the order they run.
+MATRIX: list[tuple[str, str, str, str, int]] = [
+    ("sqlite-1", "thirdspace", "sqlite", "memory", 1),
+    ("pg-memory-1", "thirdspace", "postgres", "memory", 1),
+    ("pg-redis-1", "thirdspace", "postgres", "redis", 1),
+    ("pg-redis-2", "thirdspace", "postgres", "redis", 2),
+    ("bare", "bare", "sqlite", "memory", 1),
+]
+
+
+def configurations(opts: Options) -> list[tuple[str, str, str, str, int]]:
+    if opts.matrix:
+        return MATRIX
+    return [(kind, kind, opts.database, opts.broker, opts.server_workers) for kind in opts.servers]
+
+
 async def amain(opts: Options, max_seconds: float) -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
-    for kind in opts.servers:
+    for label, kind, database, broker, workers in configurations(opts):
         try:
             async with asyncio.timeout(max_seconds):
-                results[kind] = await run_server(kind, opts, log)
+                results[label] = await run_server(
+                    kind, opts, log, database=database, broker=broker, server_workers=workers
+                )
         except TimeoutError:
-            results[kind] = {"server": kind, "errors": {"total": 1, "by_kind": {"harness:run_timeout": 1}}}
+            results[label] = {"server": kind, "errors": {"total": 1, "by_kind": {"harness:run_timeout": 1}}}
         except Exception as exc:  # a server that would not start: reported, and the other still runs
-            log(f"[{kind}] could not run: {type(exc).__name__}: {exc}")
-            results[kind] = {
+            log(f"[{label}] could not run: {type(exc).__name__}: {exc}")
+            results[label] = {
                 "server": kind,
                 "errors": {"total": 1, "by_kind": {f"harness:{type(exc).__name__}": 1}},
             }
-            results[kind]["failure"] = f"{type(exc).__name__}: {exc}"
+            results[label]["failure"] = f"{type(exc).__name__}: {exc}"
     return results
 
 

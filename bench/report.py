@@ -72,6 +72,31 @@ ROWS: list[tuple[str, str, bool]] = [
 
 RESULT_KEYS = ("join", "memory", "answers", "fanout", "peak", "cpu", "errors")
 
+# The --matrix table: one column per configuration, each figure with its ratio to bare.
+MATRIX_ROWS: list[tuple[str, str]] = [
+    ("participants connected", "join.joined"),
+    ("joins/s", "join.joins_per_s"),
+    ("join latency p99, ms", "join.latency_ms.p99"),
+    ("answers offered/s", "answers.offered_per_s"),
+    ("sustained committed answers/s", "answers.committed_per_s"),
+    ("answer ack p99, ms", "answers.ack_latency_ms.p99"),
+    ("answer -> presenter p99, ms", "answers.presenter_latency_ms.p99"),
+    ("question fan-out p99, ms", "fanout.latency_ms.p99"),
+    ("peak committed answers/s (closed loop)", "peak.committed_per_s"),
+    ("server CPU during joins, % of one core", "cpu.join.server_cpu_pct"),
+    ("server CPU during answer load, %", "cpu.answers.server_cpu_pct"),
+    ("harness CPU during answer load, %", "cpu.answers.harness_cpu_pct"),
+    ("errors of any kind", "errors.total"),
+]
+
+
+def primary(results: dict[str, dict[str, Any]]) -> str:
+    """The Thirdspace result the comparison and the targets are judged on: `thirdspace`, or in a matrix
+    the first configuration."""
+    if "thirdspace" in results:
+        return "thirdspace"
+    return next((label for label in results if label != "bare"), "thirdspace")
+
 
 def lookup(data: dict[str, Any] | None, path: str) -> Any:
     node: Any = data
@@ -137,7 +162,7 @@ def _git_commit() -> str | None:
 def targets(results: dict[str, dict[str, Any]], participants: int, rate: float) -> list[dict[str, Any]]:
     """The issue's targets, judged on the Thirdspace result; ``at_scale`` says whether this run was big
     enough for the verdict to be the target's (10,000 participants, 5,000 answers/s)."""
-    ts = results.get("thirdspace")
+    ts = results.get(primary(results))
     if ts is None:
         return []
     bare = results.get("bare")
@@ -214,8 +239,9 @@ def build(
     machine_info: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     comparison = []
+    main = primary(results)
     for label, path, lower_is_better in ROWS:
-        ts = lookup(results.get("thirdspace"), path)
+        ts = lookup(results.get(main), path)
         bare = lookup(results.get("bare"), path)
         comparison.append(
             {
@@ -276,6 +302,12 @@ def markdown(report: dict[str, Any]) -> str:
         f"- run: {report['started_at']} to {report['finished_at']}; "
         f"errors of any kind: {report['errors_total']}",
         "",
+    ]
+    if len(report["results"]) > 2:
+        lines += _matrix(report["results"])
+    lines += [
+        f"Thirdspace below is `{primary(report['results'])}`.",
+        "",
         "| figure | Thirdspace | bare | Thirdspace/bare |",
         "|---|---:|---:|---:|",
     ]
@@ -306,6 +338,34 @@ def markdown(report: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _matrix(results: dict[str, dict[str, Any]]) -> list[str]:
+    """One column per configuration; each figure of Thirdspace with its ratio to bare's."""
+    labels = list(results)
+    lines = [
+        "| figure | " + " | ".join(labels) + " |",
+        "|---|" + "---:|" * len(labels),
+    ]
+    bare = results.get("bare")
+    for name, path in MATRIX_ROWS:
+        cells = []
+        for label in labels:
+            value = lookup(results[label], path)
+            cell = _fmt(value)
+            if label != "bare" and isinstance(value, int | float):
+                against = lookup(bare, path)
+                if isinstance(against, int | float) and against:
+                    cell += f" ({_fmt(ratio(value, against))})"
+            cells.append(cell)
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "In parentheses: the ratio to bare's figure. Labels: database-broker-workers "
+        "(`sqlite-1` is SQLite with memory://).",
+        "",
+    ]
+    return lines
 
 
 def write(report: dict[str, Any], results_dir: Path) -> tuple[Path, Path]:

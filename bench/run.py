@@ -45,6 +45,12 @@ class Options:
     socket_timeout: float = 30.0
     profile_seconds: float = 0.0  # >0: run py-spy on the server during the answer-load phase
     profile_dir: Path | None = None
+    # Thirdspace's configuration: database, broker and uvicorn workers (`--database`, `--broker`,
+    # `--server-workers`); `--matrix` runs several of them and bare in one report.
+    database: str = "sqlite"
+    broker: str = "memory"
+    server_workers: int = 1
+    matrix: bool = False
 
 
 class BenchError(RuntimeError):
@@ -327,10 +333,28 @@ async def _profile(pid: int, seconds: float, out: Path, log: Log) -> None:
 
 
 # ---------------------------------------------------------------------- one server, all phases
-async def run_server(kind: str, opts: Options, log: Log) -> dict[str, Any]:
-    server = ServerProcess(kind)
+async def run_server(
+    kind: str,
+    opts: Options,
+    log: Log,
+    *,
+    database: str | None = None,
+    broker: str | None = None,
+    server_workers: int | None = None,
+) -> dict[str, Any]:
+    server = ServerProcess(
+        kind,
+        database=database or opts.database,
+        broker=broker or opts.broker,
+        workers=server_workers or opts.server_workers,
+    )
     log(f"[{kind}] starting the server on {server.base_url}")
-    await asyncio.to_thread(server.start)
+    try:
+        await asyncio.to_thread(server.start)
+    except BaseException:
+        await asyncio.to_thread(server.stop)
+        await asyncio.to_thread(server.drop_shared_state)
+        raise
     result: dict[str, Any] = {
         "server": kind,
         "command": " ".join(Path(a).name if i == 0 else a for i, a in enumerate(server.command)),
@@ -341,6 +365,13 @@ async def run_server(kind: str, opts: Options, log: Log) -> dict[str, Any]:
         code = await asyncio.to_thread(server.stop)
         problems = server.log_problems()
         result["server_exit_code"] = code
+        await asyncio.to_thread(server.drop_shared_state)
+        if kind == "thirdspace":
+            result["config"] = {
+                "database": server.database,
+                "broker": server.broker,
+                "workers": server.workers,
+            }
         result["server_log_problems"] = problems[:20]
         result.setdefault("errors", {"total": 0, "by_kind": {}})
         if problems:

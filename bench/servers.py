@@ -20,6 +20,10 @@ import psutil
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BENCH_EMAIL = "bench@example.org"
 LOG_MARKERS = ("Traceback", " ERROR ", "ERROR:", "Exception in", "CRITICAL")
+# --database postgres: a database of its own per run on this PostgreSQL (trust auth), dropped after.
+POSTGRES = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+# --broker redis: this Redis, under a key prefix of its own per run, deleted after.
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0")
 
 
 def free_port() -> int:
@@ -42,10 +46,18 @@ def thirdspace_command() -> Path:
 class ServerProcess:
     """One server under test, started in its own process group on 127.0.0.1 and a free port."""
 
-    def __init__(self, kind: str) -> None:
-        if kind not in ("thirdspace", "bare"):
+    def __init__(
+        self, kind: str, *, database: str = "sqlite", broker: str = "memory", workers: int = 1
+    ) -> None:
+        if kind not in ("thirdspace", "bare") or database not in ("sqlite", "postgres"):
             raise ValueError(kind)
+        if broker not in ("memory", "redis"):
+            raise ValueError(broker)
         self.kind = kind
+        self.database = database
+        self.broker = broker
+        self.workers = workers
+        self.run_id = f"bench_{secrets.token_hex(6)}"
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.tmp = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
@@ -61,7 +73,9 @@ class ServerProcess:
             {
                 "THIRDSPACE_ENVIRONMENT": "development",
                 "THIRDSPACE_DATA_DIR": str(self.tmp),
-                "THIRDSPACE_DATABASE_URL": f"sqlite+aiosqlite:///{self.tmp / 'bench.db'}",
+                "THIRDSPACE_DATABASE_URL": self._database_url(),
+                "THIRDSPACE_BROKER_URL": REDIS if self.broker == "redis" else "memory://",
+                "THIRDSPACE_BROKER_PREFIX": self.run_id,
                 "THIRDSPACE_PUBLIC_URL": self.base_url,
                 # The closed-loop peak makes each phone answer many times a second, which no person
                 # does: lift the per-socket budget so the benchmark measures the writer, not the limit.
@@ -72,9 +86,24 @@ class ServerProcess:
         )
         return env
 
+    def _database_url(self) -> str:
+        if self.database == "postgres":
+            return f"{POSTGRES.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{self.run_id}"
+        return f"sqlite+aiosqlite:///{self.tmp / 'bench.db'}"
+
+    def _psql(self, sql: str) -> None:
+        subprocess.run(
+            ["psql", f"{POSTGRES}/postgres", "-v", "ON_ERROR_STOP=1", "-qc", sql],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
     def start(self, timeout: float = 60.0) -> None:
         """Prepare (migrate, add the account), start, and wait until it answers. Blocking."""
         env = self._env()
+        if self.kind == "thirdspace" and self.database == "postgres":
+            self._psql(f"CREATE DATABASE {self.run_id}")
         if self.kind == "thirdspace":
             exe = str(thirdspace_command())
             for args, stdin in (
@@ -89,6 +118,8 @@ class ServerProcess:
                         f"`{' '.join(args[1:])}` failed ({done.returncode}):\n{done.stderr.decode()[-2000:]}"
                     )
             self.command = [exe, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+            if self.workers > 1:
+                self.command += ["--workers", str(self.workers)]
         else:
             self.command = [
                 sys.executable,
@@ -200,3 +231,20 @@ class ServerProcess:
 
     def cleanup(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def drop_shared_state(self) -> None:
+        """Drop this run's PostgreSQL database and Redis keys (after the server stopped)."""
+        if self.kind != "thirdspace":
+            return
+        if self.database == "postgres":
+            with contextlib.suppress(subprocess.SubprocessError, OSError):
+                self._psql(f"DROP DATABASE IF EXISTS {self.run_id}")
+        if self.broker == "redis":
+            import redis
+
+            client = redis.Redis.from_url(REDIS)
+            with contextlib.suppress(redis.RedisError):
+                keys = list(client.scan_iter(match=f"{self.run_id}:*"))
+                for start in range(0, len(keys), 1000):
+                    client.delete(*keys[start : start + 1000])
+            client.close()

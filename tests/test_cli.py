@@ -5,6 +5,7 @@ Plain `def` tests: the commands call asyncio.run, which needs no loop already ru
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import sqlite3
@@ -75,6 +76,18 @@ class TestServe:
         assert migrated.run("serve", "--workers", "2") == 2
         assert "--workers" in migrated.err
         assert "memory://" in migrated.err
+
+    def test_more_than_one_worker_on_sqlite_is_refused(
+        self, migrated: Cli, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("THIRDSPACE_BROKER_URL", "redis://127.0.0.1:6379/0")
+        get_settings.cache_clear()
+        assert migrated.run("serve", "--workers", "2") == 2
+        assert "--workers above 1 needs PostgreSQL" in migrated.err
+
+    def test_zero_workers_is_refused(self, migrated: Cli) -> None:
+        assert migrated.run("serve", "--workers", "0") == 2
+        assert "--workers must be 1 or more" in migrated.err
 
     def test_unmigrated_database_is_refused(self, cli: Cli) -> None:
         assert cli.run("serve") == 2
@@ -223,6 +236,18 @@ class TestDemo:
         # The same session both times: a second run creates nothing new.
         assert re.findall(r"/j/\d{8}", cli.out) == re.findall(r"/j/\d{8}", first)
 
+    def test_more_than_one_worker_on_sqlite_is_refused(
+        self, migrated: Cli, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("THIRDSPACE_BROKER_URL", "redis://127.0.0.1:6379/0")
+        get_settings.cache_clear()
+        assert migrated.run("serve", "--workers", "2") == 2
+        assert "--workers above 1 needs PostgreSQL" in migrated.err
+
+    def test_zero_workers_is_refused(self, migrated: Cli) -> None:
+        assert migrated.run("serve", "--workers", "0") == 2
+        assert "--workers must be 1 or more" in migrated.err
+
     def test_unmigrated_database_is_refused(self, cli: Cli) -> None:
         assert cli.run("demo") == 2
         assert "thirdspace migrate" in cli.err
@@ -233,3 +258,38 @@ class TestDemo:
         match = re.search(r"password: (\S+)", migrated.out)
         assert match is not None
         assert len(match.group(1)) >= 12
+
+
+class TestSessionTemplates:
+    TEMPLATE = (
+        '{\n  "thirdspace_template": 1,\n  "title": "From a file",\n  "settings": {"min_group": 3},\n'
+        '  "questions": [],\n  "sections": [\n    {"title": "Part one", "questions": [\n'
+        '      {"kind": "open", "prompt": "Why?"}\n    ]}\n  ]\n}\n'
+    )
+
+    def test_import_then_export_template_round_trips(self, migrated: Cli, tmp_path: Path) -> None:
+        assert migrated.run("user", "add", "f@example.org", "--password-stdin", stdin="long enough pw\n") == 0
+        source = tmp_path / "plan.json"
+        source.write_text(self.TEMPLATE)
+        assert migrated.run("session", "import", str(source), "--owner", "f@example.org") == 0
+        found = re.search(r"Created session ([0-9a-f]{32})", migrated.out)
+        assert found is not None
+        out = tmp_path / "again.json"
+        assert migrated.run("session", "export-template", found.group(1), "-o", str(out)) == 0
+        assert json.loads(out.read_text()) == {
+            **json.loads(self.TEMPLATE),
+            "settings": {"min_group": 3, "language": "en"},
+        }
+
+    def test_a_broken_file_is_refused_with_its_line(self, migrated: Cli, tmp_path: Path) -> None:
+        assert migrated.run("user", "add", "f@example.org", "--password-stdin", stdin="long enough pw\n") == 0
+        source = tmp_path / "plan.json"
+        source.write_text(self.TEMPLATE.replace('"kind": "open"', '"kind": "opinion"'))
+        assert migrated.run("session", "import", str(source), "--owner", "f@example.org") == 2
+        assert re.search(r"plan\.json: Line 8: sections > item 1 > questions > item 1", migrated.err)
+
+    def test_an_unknown_owner_is_refused(self, migrated: Cli, tmp_path: Path) -> None:
+        source = tmp_path / "plan.json"
+        source.write_text(self.TEMPLATE)
+        assert migrated.run("session", "import", str(source), "--owner", "nobody@example.org") == 2
+        assert "no account for nobody@example.org" in migrated.err

@@ -80,13 +80,16 @@ class TestCheckSupported:
         with pytest.raises(ConfigError, match=r"postgresql\+asyncpg://"):
             settings.check_supported()
 
-    def test_redis_is_refused_with_a_sentence(self, tmp_path: Path) -> None:
-        settings = Settings(DATA_DIR=tmp_path, BROKER_URL="redis://localhost:6379/0")
+    def test_redis_is_supported(self, tmp_path: Path) -> None:
+        Settings(DATA_DIR=tmp_path, BROKER_URL="redis://localhost:6379/0").check_supported()
+
+    def test_another_broker_is_refused_with_a_sentence(self, tmp_path: Path) -> None:
+        settings = Settings(DATA_DIR=tmp_path, BROKER_URL="amqp://localhost/")
         with pytest.raises(ConfigError) as refused:
             settings.check_supported()
         message = str(refused.value)
         assert message.startswith("THIRDSPACE_BROKER_URL")
-        assert "memory://" in message
+        assert "memory://" in message and "redis://" in message
         assert message.endswith(".")
 
 

@@ -54,7 +54,7 @@ class TestMessages:
             question["id"],
         )
         assert (await console.recv())["type"] == "poll.results"
-        assert (await console.expect("presence"))["data"] == {"participants": 0}
+        assert (await console.expect("presence"))["data"] == {"participants": 0, "joined": 0, "agreed": 0}
         await console.close()
 
     async def test_entries_reach_the_console_only(self, live_api: Api) -> None:

@@ -111,7 +111,8 @@ class TestNothingIdentifyingStoredOrLogged:
                 additional_headers={"Authorization": f"Bearer {token}", **headers},
                 local_addr=(CLIENT_ADDRESS, 0),
             ) as ws:
-                await ws.recv()
+                await ws.recv()  # session.state
+                await ws.recv()  # round.state (issue 10)
                 await ws.send(
                     json.dumps(
                         {

@@ -5,6 +5,7 @@ their checksums and carry their licences, and templates hold no inline script or
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -67,3 +68,53 @@ class TestNoInlineCode:
             assert "<style" not in html, template.name
             assert not re.search(r"\sstyle=", html), template.name
             assert not re.search(r"\son[a-z]+=", html), template.name
+
+
+class TestResendModule:
+    """app/static/js/resend.js, run by node: backoff bounds and which refusals are resent."""
+
+    def test_backoff_resends_and_refusals(self) -> None:
+        import shutil
+        import subprocess
+
+        from tests.conftest import skip_or_fail
+
+        node = shutil.which("node")
+        if node is None:
+            skip_or_fail("node is not installed")
+            return
+        module = (Path(__file__).parent.parent / "app/static/js/resend.js").as_uri()
+        script = f"""
+import {{ backoff, shouldResend, waitingSentence, createResender }} from '{module}';
+const out = {{
+  low: [0, 1, 2, 3, 6, 10, 20].map((a) => backoff(a, () => 0)),
+  high: [0, 1, 2, 3, 6, 10, 20].map((a) => backoff(a, () => 0.999999)),
+  resend: ['server_error', 'too_many_pending', 'question_closed', 'consent_required'].map(shouldResend),
+  none: waitingSentence(0), one: waitingSentence(1), two: waitingSentence(2),
+}};
+const pending = [{{ id: 'a' }}, {{ id: 'b' }}];
+const sent = []; const timers = [];
+const r = createResender({{ pendingList: () => pending, send: (e) => sent.push(e.id),
+  setTimer: (f, ms) => {{ timers.push([f, ms]); return timers.length; }},
+  clearTimer: () => {{}}, random: () => 0 }});
+r.resendAll();
+out.delays = [r.later(pending[1]), r.later(pending[1]), r.later(pending[1])];
+pending.splice(1, 1);
+timers[0][0]();
+pending.push({{ id: 'c' }});
+timers[1][0]();
+out.sent = sent;
+console.log(JSON.stringify(out));
+"""
+        command = [node, "--input-type=module", "-e", script]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)
+        out = json.loads(done.stdout)
+        assert out["low"] == [250, 500, 1000, 2000, 15000, 15000, 15000]
+        assert out["high"] == [500, 1000, 2000, 4000, 30000, 30000, 30000]
+        assert out["resend"] == [True, True, False, False]
+        assert out["none"] is None
+        assert out["one"].startswith("1 answer is waiting")
+        assert out["two"].startswith("2 answers are waiting")
+        # Everything on reconnect, in order; a backoff grows; a settled message is never resent.
+        assert out["delays"] == [250, 500, 1000]
+        assert out["sent"] == ["a", "b"]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 
 from app.api.common import client_address, refuse_if_limited, too_many_wrong_codes
 from app.auth.ratelimit import FailureLimiter, JoinLimiter, TooManyWrongCodes
+from app.breakouts import service as breakouts_service
 from app.db import Db
 from app.errors import AppError, error_responses
 from app.research import audit
@@ -81,7 +82,11 @@ async def join(request: Request, response: Response, body: JoinRequest) -> JoinP
         )
         if joined is None:  # the session closed a moment ago
             raise unknown_code()
+        if live.consent_version is None:
+            # A late joiner goes to the smallest group of an open breakout round at once.
+            await request.app.state.breakouts.place(live.id, joined[0])
         token, agreed = joined[1], False
+        request.app.state.presence.touch(live.id)  # one more joined: screens say so within a second
     response.set_cookie(
         participant_cookie(live.id),
         token,
@@ -134,7 +139,9 @@ async def _returning_participant(request: Request, live: OpenSession) -> tuple[s
     ),
 )
 async def consent(
+    request: Request,
     response: Response,
+    background: BackgroundTasks,
     db: Db,
     live: ParticipantSession,
     participant: CurrentParticipant,
@@ -150,6 +157,11 @@ async def consent(
     if not body.agree:
         response.delete_cookie(participant_cookie(live.id))
         await remove_participant(db, participant=participant)
+    else:
+        # One who consents during a breakout round goes to its smallest group at once.
+        await breakouts_service.place(db, session_id=live.id, participant_id=participant.id)
+    # After the commit (background tasks run once the response is out): screens count it within a second.
+    background.add_task(request.app.state.presence.touch, live.id)
     return ConsentResultPublic(agreed=body.agree, withdrawal_code=code)
 
 

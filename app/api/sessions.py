@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
 from pydantic import TypeAdapter
 
+from app.api import breakouts as breakouts_api
 from app.auth.deps import FACILITATOR_REFUSALS, CurrentAccount, CurrentFacilitator
+from app.breakouts.schemas import GroupResultPublic
 from app.db import Db
 from app.errors import error_responses
 from app.polls import results as polls_results
+from app.polls import sections
 from app.polls import service as polls_service
 from app.polls.models import Question
 from app.polls.schemas import (
@@ -67,6 +72,7 @@ async def session_public(request: Request, db: Db, live: LiveSession) -> Session
         created_at=live.created_at,
         current_question_id=live.current_question_id,
         questions=[question_public(q) for q in questions],
+        sections=[sections.section_public(s) for s in await sections.list_sections(db, session_id=live.id)],
     )
 
 
@@ -302,8 +308,19 @@ async def duplicate_question(db: Db, live: OwnedSession, question_id: str) -> Qu
     response_model_exclude_unset=True,
     responses=error_responses(*FACILITATOR_REFUSALS, 404),
 )
-async def get_results(db: Db, live: ReadableSession, question_id: str) -> ResultsPublic:
+async def get_results(
+    db: Db,
+    live: ReadableSession,
+    question_id: str,
+    group: Annotated[
+        str | None,
+        Query(description="A breakout group: its result, under ETHICS 10 (docs/protocol.md)."),
+    ] = None,
+) -> GroupResultPublic | ResultsPublic:
     """The result as screens show it, under the k rule (for the facilitator and the researchers they
-    added)."""
+    added); with `group`, that breakout group's result, shown only when every group of its round has at
+    least k answers, else `hidden` with the `reason`."""
     question = await polls_service.get_question(db, live=live, question_id=question_id)
+    if group is not None:
+        return await breakouts_api.group_result(db, live, question, group)
     return await polls_results.shown(db, question=question, k=live.min_group)

@@ -85,6 +85,13 @@ class Counts(Protocol):
         ...
 
 
+class HourKeys(Protocol):
+    """The random HMAC key of one hour, the same for every process that asks (in Redis, made once by
+    whichever process asks first and expiring with its hour)."""
+
+    async def hour_key(self, window: int, *, ttl_seconds: float) -> bytes: ...
+
+
 class MemoryCounts:
     """Counts in this process's memory, dropped when they expire."""
 
@@ -164,6 +171,7 @@ class JoinLimiter:
         budget: JoinBudget,
         *,
         counts: Counts | None = None,
+        hour_keys: HourKeys | None = None,
         clock: Clock = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -171,6 +179,7 @@ class JoinLimiter:
         self._clock = clock
         self._sleep = sleep
         self._counts: Counts = counts if counts is not None else MemoryCounts(clock)
+        self._hour_keys = hour_keys
         self._window = -1
         self._key = b""
         # One lookup at a time per address: otherwise a guesser with a thousand requests in flight
@@ -180,7 +189,7 @@ class JoinLimiter:
     async def admit(self, address: str, code: str, lookup: Callable[[str], Awaitable[T | None]]) -> T | None:
         """What `lookup` finds for the code (None for a wrong code within budget, which is counted), or
         TooManyWrongCodes for a wrong code from an address over budget, looked at after its wait."""
-        _window, turn = self._subject(address)
+        _window, turn = await self._subject(address)
         async with self._serialised(turn):
             delay = await self._delay(address, code)
             if delay:
@@ -194,7 +203,7 @@ class JoinLimiter:
     async def _delay(self, address: str, code: str) -> float:
         """How long this attempt waits before its code is looked at: 0 within budget, and always for a
         code someone from this address joined with this hour, or one it already found wrong."""
-        window, subject = self._subject(address)
+        window, subject = await self._subject(address)
         keys = self._keys(window, subject, code)
         proven, known_wrong, wrong, joins, wrong_everywhere = await self._counts.get(
             [keys.proven, keys.known_wrong, keys.wrong, keys.joins, keys.everywhere]
@@ -209,7 +218,7 @@ class JoinLimiter:
     async def _look(self, address: str, code: str, lookup: Callable[[str], Awaitable[T | None]]) -> T | None:
         """Look the code up and count the outcome in the hour it is looked up in (a wait may have
         crossed into the next)."""
-        window, subject = self._subject(address)
+        window, subject = await self._subject(address)
         keys = self._keys(window, subject, code)
         ttl = (window + 1) * WINDOW_SECONDS - self._clock()
         proven, known_wrong = await self._counts.get([keys.proven, keys.known_wrong])
@@ -235,12 +244,17 @@ class JoinLimiter:
             everywhere=f"{window}:g",
         )
 
-    def _subject(self, address: str) -> tuple[int, str]:
+    async def _subject(self, address: str) -> tuple[int, str]:
         """The hour, and the address as counted: an HMAC under this hour's key, of the address (or of
         its /64 for IPv6)."""
         window = int(self._clock() // WINDOW_SECONDS)
         if window != self._window:
-            self._window, self._key = window, secrets.token_bytes(32)
+            if self._hour_keys is not None:
+                ttl = (window + 1) * WINDOW_SECONDS - self._clock()
+                key = await self._hour_keys.hour_key(window, ttl_seconds=ttl)
+            else:
+                key = secrets.token_bytes(32)
+            self._window, self._key = window, key
         try:
             parsed = ipaddress.ip_address(address)
         except ValueError:

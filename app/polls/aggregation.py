@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, union
+from sqlalchemy import and_, exists, func, select, true, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.polls.models import Answer, AnswerItem, AnswerWord, Entry, EntryVote, ResultChange
+
+# While set, every count below covers only these participants (a breakout group's results).
+_ONLY: ContextVar[frozenset[str] | None] = ContextVar("aggregation_only", default=None)
+
+
+@contextmanager
+def only_participants(ids: frozenset[str]) -> Iterator[None]:
+    """Count only these participants' answers inside the block (a breakout group's results): every
+    kind's count goes through this module, so every kind is scoped the same way."""
+    token = _ONLY.set(ids)
+    try:
+        yield
+    finally:
+        _ONLY.reset(token)
+
+
+def _scoped(column: Any) -> Any:
+    """The WHERE clause that keeps the scope's participants (true when no scope is set)."""
+    only = _ONLY.get()
+    return column.in_(only) if only is not None else true()
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +46,7 @@ class Answered:
 async def answered(db: AsyncSession, *, question_id: str) -> Answered:
     rows = await db.execute(
         select(col(Answer.declined), func.count())
-        .where(col(Answer.question_id) == question_id)
+        .where(col(Answer.question_id) == question_id, _scoped(col(Answer.participant_id)))
         .group_by(col(Answer.declined))
     )
     by_declined = {bool(declined): count for declined, count in rows.all()}
@@ -34,7 +57,7 @@ async def item_counts(db: AsyncSession, *, question_id: str) -> dict[str, int]:
     """How many answers hold each item (a chosen option), whatever its value."""
     rows = await db.execute(
         select(col(AnswerItem.item), func.count())
-        .where(col(AnswerItem.question_id) == question_id)
+        .where(col(AnswerItem.question_id) == question_id, _scoped(col(AnswerItem.participant_id)))
         .group_by(col(AnswerItem.item))
     )
     return {item: count for item, count in rows.all()}
@@ -45,7 +68,7 @@ async def item_histogram(db: AsyncSession, *, question_id: str) -> dict[str, dic
     rankings. A null value is "prefer not to answer" for that item."""
     rows = await db.execute(
         select(col(AnswerItem.item), col(AnswerItem.value), func.count())
-        .where(col(AnswerItem.question_id) == question_id)
+        .where(col(AnswerItem.question_id) == question_id, _scoped(col(AnswerItem.participant_id)))
         .group_by(col(AnswerItem.item), col(AnswerItem.value))
     )
     histogram: dict[str, dict[int | None, int]] = {}
@@ -59,7 +82,7 @@ async def word_counts(db: AsyncSession, *, question_id: str, at_least: int) -> l
     participants, most used first: two GROUP BYs, the spellings only of the words kept."""
     per_word = (
         select(col(AnswerWord.word), func.count().label("n"))
-        .where(col(AnswerWord.question_id) == question_id)
+        .where(col(AnswerWord.question_id) == question_id, _scoped(col(AnswerWord.participant_id)))
         .group_by(col(AnswerWord.word))
         .having(func.count() >= at_least)
     ).subquery()
@@ -68,7 +91,11 @@ async def word_counts(db: AsyncSession, *, question_id: str, at_least: int) -> l
         return []
     spellings = await db.execute(
         select(col(AnswerWord.word), col(AnswerWord.text), func.count())
-        .where(col(AnswerWord.question_id) == question_id, col(AnswerWord.word).in_(select(per_word.c.word)))
+        .where(
+            col(AnswerWord.question_id) == question_id,
+            _scoped(col(AnswerWord.participant_id)),
+            col(AnswerWord.word).in_(select(per_word.c.word)),
+        )
         .group_by(col(AnswerWord.word), col(AnswerWord.text))
     )
     # The spelling most participants used; ties go to the one first in alphabetical order.
@@ -90,7 +117,11 @@ async def entries_of(db: AsyncSession, *, question_id: str, comment: bool) -> li
             col(Entry.highlighted),
             col(Entry.answered),
         )
-        .where(col(Entry.question_id) == question_id, col(Entry.comment).is_(comment))
+        .where(
+            col(Entry.question_id) == question_id,
+            col(Entry.comment).is_(comment),
+            _scoped(col(Entry.participant_id)),
+        )
         .order_by(col(Entry.created_at).desc(), col(Entry.id).desc())
     )
     return [
@@ -104,7 +135,9 @@ async def entry_authors(db: AsyncSession, *, question_id: str, comment: bool) ->
     return int(
         await db.scalar(
             select(func.count(func.distinct(col(Entry.participant_id)))).where(
-                col(Entry.question_id) == question_id, col(Entry.comment).is_(comment)
+                col(Entry.question_id) == question_id,
+                col(Entry.comment).is_(comment),
+                _scoped(col(Entry.participant_id)),
             )
         )
         or 0
@@ -115,9 +148,13 @@ async def authors_or_voters(db: AsyncSession, *, question_id: str) -> int:
     """How many participants asked or upvoted at least one question of a Q&A (UNION drops repeats)."""
     both = union(
         select(col(Entry.participant_id)).where(
-            col(Entry.question_id) == question_id, col(Entry.comment).is_(False)
+            col(Entry.question_id) == question_id,
+            col(Entry.comment).is_(False),
+            _scoped(col(Entry.participant_id)),
         ),
-        select(col(EntryVote.participant_id)).where(col(EntryVote.question_id) == question_id),
+        select(col(EntryVote.participant_id)).where(
+            col(EntryVote.question_id) == question_id, _scoped(col(EntryVote.participant_id))
+        ),
     ).subquery()
     return int(await db.scalar(select(func.count()).select_from(both)) or 0)
 
@@ -126,7 +163,7 @@ async def votes(db: AsyncSession, *, question_id: str) -> dict[str, int]:
     """Upvotes per entry of a Q&A question (GROUP BY entry)."""
     rows = await db.execute(
         select(col(EntryVote.entry_id), func.count())
-        .where(col(EntryVote.question_id) == question_id)
+        .where(col(EntryVote.question_id) == question_id, _scoped(col(EntryVote.participant_id)))
         .group_by(col(EntryVote.entry_id))
     )
     return {entry_id: count for entry_id, count in rows.all()}
@@ -144,7 +181,10 @@ async def declined_without_entries(db: AsyncSession, *, question_id: str) -> int
     return int(
         await db.scalar(
             select(func.count()).where(
-                col(Answer.question_id) == question_id, col(Answer.declined).is_(True), ~wrote
+                col(Answer.question_id) == question_id,
+                col(Answer.declined).is_(True),
+                _scoped(col(Answer.participant_id)),
+                ~wrote,
             )
         )
         or 0
@@ -175,3 +215,17 @@ async def last_change_id(db: AsyncSession, *, question_id: str) -> int:
         select(func.max(col(ResultChange.id))).where(col(ResultChange.question_id) == question_id)
     )
     return value or 0
+
+
+async def responses(db: AsyncSession, *, question_id: str) -> int:
+    """How many participants responded to a question: an answer, an entry or a vote, or "prefer not to
+    answer", all together, so the count never tells one from the other. Not a result (CONTRACT): it tells
+    who took part, never what they chose, and may move one by one."""
+    anyone = union(
+        select(col(Answer.participant_id)).where(col(Answer.question_id) == question_id),
+        select(col(Entry.participant_id)).where(
+            col(Entry.question_id) == question_id, col(Entry.comment).is_(False)
+        ),
+        select(col(EntryVote.participant_id)).where(col(EntryVote.question_id) == question_id),
+    ).subquery()
+    return int(await db.scalar(select(func.count()).select_from(anyone)) or 0)

@@ -22,6 +22,22 @@ from sqlmodel import Column, Field, SQLModel
 from app.db import UTCDateTime, new_id, utcnow
 
 
+class Section(SQLModel, table=True):
+    """An ordered, titled part of a session; its questions follow one another on the presenter."""
+
+    __tablename__ = "section"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    session_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("live_session.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    position: int = Field(default=0)
+    title: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class Question(SQLModel, table=True):
     __tablename__ = "question"
 
@@ -48,6 +64,15 @@ class Question(SQLModel, table=True):
     opened_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # The section it belongs to (issue 8), or none.
+    section_id: str | None = Field(
+        default=None,
+        sa_column=Column(
+            String(32), ForeignKey("section.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    # A countdown: the question closes by itself at this time (app/polls/countdown.py).
+    closes_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
     @property
     def is_open(self) -> bool:

@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 # then after twice as long each time, up to 10 s: a broken database costs a log line a retry, not a
 # traceback and a query every 100 ms; once it recovers, screens catch up within 10 s.
 RETRY_MAX_SECONDS = 10.0
+# With several processes, the one holding a question's lease recomputes it; it renews the lease each
+# time, and another process takes over once it has gone quiet this long.
+LEASE_MS = 2000
+# Questions whose last published response count is kept; past it, start afresh (a repeat is harmless).
+RESPONSES_KEPT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +239,11 @@ class ResultsTicker:
         self._task: asyncio.Task[None] | None = None
         self._dirty: dict[str, bool] = {}
         self._retries: dict[str, _Retry] = {}
+        # Questions another process held the lease of: looked at once more when it lapses, in case
+        # that process died holding it (question id -> (monotonic time, force)).
+        self._waiting: dict[str, tuple[float, bool]] = {}
+        # The live count of responses last published per question (see publish_responses).
+        self._responses: dict[str, int] = {}
 
     async def start(self) -> None:
         ready = asyncio.Event()
@@ -264,13 +274,26 @@ class ResultsTicker:
         """Wait for changes, recompute each changed question once, pace to the tick. False when the
         subscription was closed (the broker went away) and must be made again."""
         # With questions left to retry (a failed step), do not wait for a new change to look again.
-        message: str | Closed | None = sub.get_nowait() if self._dirty else await sub.get()
+        message: str | Closed | None
+        if self._dirty:
+            message = sub.get_nowait()
+        elif self._waiting:
+            due = min(at for at, _ in self._waiting.values())
+            try:
+                message = await asyncio.wait_for(sub.get(), max(0.0, due - time.monotonic()))
+            except TimeoutError:
+                message = None
+        else:
+            message = await sub.get()
         while message is not None:
             if isinstance(message, Closed):
                 return False
             self._take(message)
             message = sub.get_nowait()
         started = time.monotonic()
+        rechecks = {q for q, (at, _) in self._waiting.items() if at <= started and q not in self._dirty}
+        for question_id in rechecks:
+            self._dirty[question_id] = self._waiting.pop(question_id)[1]
         dirty, self._dirty = self._dirty, {}
         for question_id, force in dirty.items():
             retry = self._retries.get(question_id)
@@ -278,6 +301,15 @@ class ResultsTicker:
                 self._dirty[question_id] = self._dirty.get(question_id, False) or force
                 continue
             try:
+                wait = await self._hub.lease(f"results:{question_id}", LEASE_MS)
+                if wait > 0:
+                    # Another process recomputes it (it heard the same change). Look once more when
+                    # its lease lapses; if it is held again then, its holder is alive and did it.
+                    if question_id not in rechecks:
+                        held = self._waiting.get(question_id, (0.0, False))[1]
+                        self._waiting[question_id] = (started + wait + self._tick, held or force)
+                    continue
+                self._waiting.pop(question_id, None)
                 await self._publish(question_id, force)
             except Exception as error:
                 self._failed(question_id, force, error)
@@ -331,6 +363,13 @@ class ResultsTicker:
             return
         if step.changed or force:
             await publish_results(self._hub, question=step.question, result=step.shown)
+        async with self._database.read_session() as db:
+            count = await aggregation.responses(db, question_id=question_id)
+        if force or self._responses.get(question_id) != count:
+            if len(self._responses) >= RESPONSES_KEPT:
+                self._responses.clear()
+            self._responses[question_id] = count
+            await publish_responses(self._hub, question=step.question, responses=count)
 
 
 class PhoneResultsGate:
@@ -376,6 +415,22 @@ class PhoneResultsGate:
             question_id = json.loads(text)["data"]["question_id"]
             return shown == (question_id, True)
         return True
+
+
+def responses_message(question_id: str, responses: int) -> dict[str, Any]:
+    """The `poll.responses` data: how many participants responded (answers and declines together)."""
+    return {"question_id": question_id, "responses": responses}
+
+
+async def publish_responses(hub: Hub, *, question: Question, responses: int) -> None:
+    """poll.responses to presenter screens and consoles only: the live count moves one by one, which the
+    contract allows for a count of who took part; phones have no use for it."""
+    await hub.publish(
+        (channels.presenters(question.session_id),),
+        "poll.responses",
+        responses_message(question.id, responses),
+        seq_key=question.session_id,
+    )
 
 
 async def publish_results(hub: Hub, *, question: Question, result: ResultsPublic) -> None:

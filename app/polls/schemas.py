@@ -6,6 +6,7 @@ Schema says (app/fields.py), apart from the rules the routes' descriptions name.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
@@ -83,6 +84,9 @@ class _Strict(BaseModel):
 
 class _QuestionCreateBase(_Strict):
     prompt: Prompt
+    section_id: Annotated[str, Field(max_length=64)] | None = Field(
+        default=None, description="A section of this session the question belongs to, or null for none."
+    )
     comments: Annotated[
         bool, Field(strict=True, description="Whether participants may send comments about the question.")
     ] = False
@@ -312,6 +316,16 @@ class QuestionPublicBase(BaseModel):
     comments: bool = Field(description="Whether participants may comment on it.")
     show_comments: bool = Field(description="Whether the presenter shows its comments under its result.")
     moderated: bool = Field(description="Whether its free text waits for the facilitator's approval.")
+    section_id: str | None = Field(default=None, description="Its section, or null.")
+    closes_at: datetime | None = Field(
+        default=None, description="When its countdown closes it, or null when it has none."
+    )
+
+
+class SectionPublic(BaseModel):
+    id: str
+    title: str
+    position: int
 
 
 class OptionPublic(BaseModel):
@@ -373,4 +387,5 @@ QuestionPublic = Annotated[
 class SessionDetailPublic(SessionPublic):
     """A session with its questions: what the session routes return."""
 
-    questions: list[QuestionPublic] = Field(description="In the order they were added.")
+    questions: list[QuestionPublic] = Field(description="In the session's order.")
+    sections: list[SectionPublic] = Field(default_factory=list, description="In order.")

@@ -13,7 +13,7 @@ from app.db import Database, utcnow
 from app.errors import AppError, not_found
 from app.polls import results
 from app.polls.kinds import AnswerRejected, kind_of, wordcloud
-from app.polls.models import Question, ResultChange
+from app.polls.models import Question, ResultChange, Section
 from app.polls.schemas import QuestionCreate, QuestionUpdate
 from app.polls.text import words
 from app.sessions.models import LiveSession
@@ -39,6 +39,8 @@ def question_public(question: Question, *, facilitator: bool = True) -> dict[str
         "comments": question.comments,
         "show_comments": question.show_comments,
         "moderated": question.moderated,
+        "section_id": question.section_id,
+        "closes_at": question.closes_at.isoformat() if question.closes_at else None,
         **kind_of(question.kind).public_fields(question.config, facilitator=facilitator),
     }
 
@@ -55,10 +57,26 @@ async def create_question(db: AsyncSession, *, live: LiveSession, request: Quest
         config=kind_of(request.kind).config_from_create(request),
         comments=request.comments,
         moderated=request.moderated,
+        section_id=await section_of(db, live=live, section_id=request.section_id),
     )
     db.add(question)
     await db.flush()
     return question
+
+
+async def section_of(db: AsyncSession, *, live: LiveSession, section_id: str | None) -> str | None:
+    """The section id if it is one of this session's sections; 422 naming `section_id` otherwise."""
+    if section_id is None:
+        return None
+    section = await db.get(Section, section_id)
+    if section is None or section.session_id != live.id:
+        raise AppError(
+            422,
+            "invalid",
+            "There is no such section in this session.",
+            fields={"section_id": "not a section of this session"},
+        )
+    return section.id
 
 
 async def list_questions(db: AsyncSession, *, session_id: str) -> list[Question]:
@@ -168,6 +186,7 @@ async def duplicate_question(db: AsyncSession, *, live: LiveSession, question: Q
         config=kind_of(question.kind).duplicate_config(question.config),
         comments=question.comments,
         moderated=question.moderated,
+        section_id=question.section_id,
     )
     db.add(copy)
     await db.flush()

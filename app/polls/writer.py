@@ -30,7 +30,7 @@ from app.polls.results import dirty_message
 from app.polls.text import words
 from app.polls.text.free import clean_text, flagged
 from app.realtime import channels
-from app.realtime.hub import Hub
+from app.realtime.hub import BrokerUnavailable, Hub
 from app.sessions.models import LiveSession, Participant
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,9 @@ class AnswerWriter(GroupCommit[_Pending]):
                     {"question_id": new.question_id, "entry": new.entry.model_dump()},
                     seq_key=new.session_id,
                 )
+        except BrokerUnavailable:
+            # Committed and acked; when the broker is back the ticker recomputes every open question.
+            log.warning("broker unavailable: changed results will be announced when it is back")
         except Exception:
             # The messages are committed and acked; screens catch up on the next change or snapshot.
             log.exception("could not announce changed results")

@@ -25,3 +25,14 @@ def console(session_id: str) -> str:
     breakout rounds, notes and private messages later. Never a presenter's or a phone's. A console
     listens to this and to presenters(): never publish one event to both, or it arrives twice."""
     return f"session.{session_id}.console"
+
+
+# Internal: "a breakout round of this session changed"; every process with phones of it listens, and
+# re-sends each of them its `round.state` (app/breakouts/live.py).
+BREAKOUTS_CHANGED = "breakouts.changed"
+
+
+def breakout_group(session_id: str, group_id: str) -> str:
+    """The phones of one breakout group: its notes and +1s, and the facilitator's broadcasts. Each group
+    is its own channel, so a note reaches its group on every node and no other group."""
+    return f"session.{session_id}.group.{group_id}"

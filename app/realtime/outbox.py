@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.realtime.hub import Hub
+from app.realtime.hub import BrokerUnavailable, Hub
 
-_KEY = "thirdspace_outbox"
+log = logging.getLogger(__name__)
+
+KEY = "thirdspace_outbox"
+_KEY = KEY
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +36,13 @@ def discard(db: AsyncSession) -> None:
 
 
 async def flush(db: AsyncSession, hub: Hub) -> None:
-    """Publish what was queued, in order; call only after a successful commit."""
-    for event in db.info.pop(_KEY, []):
-        await hub.publish(event.channels, event.type, event.data, seq_key=event.seq_key)
+    """Publish what was queued, in order; call only after a successful commit. While the broker is away
+    the change is committed all the same: when it is back every socket reconnects and reads a snapshot,
+    and the results ticker recomputes every open question."""
+    events = db.info.pop(_KEY, [])
+    for i, event in enumerate(events):
+        try:
+            await hub.publish(event.channels, event.type, event.data, seq_key=event.seq_key)
+        except BrokerUnavailable:
+            log.warning("broker unavailable: %d committed events not announced", len(events) - i)
+            return

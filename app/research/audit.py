@@ -27,6 +27,9 @@ ACTIONS = (
     "export",
     "withdrawal",
     "purge",
+    "round.start",
+    "round.close",
+    "report.show",
 )
 
 

@@ -44,10 +44,9 @@ responses.csv         one row per answered item, long format: respondent pseudon
                       text, breakout group, declined ("prefer not to answer")
 summary.csv           per question (item empty) and per item: n, declined, count, mean, sd, median, %
                       in the top two points (ranks 1-2 for rankings), and counts per point or rank
-comments.csv          free text: open answers, Q&A questions (with their votes) and comments (breakout
-                      notes once breakout rounds exist), with moderation status
-private_messages.csv  private messages to the research team (empty, with its header, until breakout
-                      rounds and private messages exist on this server)
+comments.csv          free text: open answers, Q&A questions (with their votes), comments, and breakout
+                      notes (with their +1s and group), with moderation status
+private_messages.csv  private messages participants sent to the research team (ETHICS 7)
 datapackage.json      a Frictionless Data package: every file's columns and types, and the codebook
 
 Protections applied
@@ -111,7 +110,12 @@ def _responses_schema(minutes: bool) -> dict[str, Any]:
         ),
         _field("value_label", "string", "The option's label, the scale point's anchor, or 'upvote'."),
         _field("text", "string", "Free text as written, redacted: a word as typed, an entry."),
-        _field("group", "string", "Breakout group (empty while breakout rounds do not exist)."),
+        _field(
+            "group",
+            "string",
+            "The respondent's breakout group ('round 1: Group 2') when the question was a round's group "
+            "question; else empty.",
+        ),
         _field(
             "declined", "boolean", "The respondent chose 'prefer not to answer' (the question or statement)."
         ),
@@ -182,7 +186,9 @@ def datapackage(bundle: Bundle) -> dict[str, Any]:
     for field in comments_schema["fields"]:
         if field["name"] == "votes":
             field["type"] = "integer"
-            field["description"] = "Upvotes of a Q&A question."
+            field["description"] = "Upvotes of a Q&A question; +1s of a breakout note."
+        if field["name"] == "group":
+            field["description"] = "A breakout note's group ('round 1: Group 2'); else empty."
     return {
         "profile": "tabular-data-package",
         "name": "thirdspace-research-bundle",

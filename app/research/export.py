@@ -17,7 +17,7 @@ import json
 import secrets
 import zipfile
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -25,6 +25,14 @@ from sqlalchemy import Select, false, func, literal, null, select, true, union_a
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.breakouts.models import (
+    BreakoutGroup,
+    BreakoutMember,
+    BreakoutNote,
+    BreakoutRound,
+    NotePlus,
+    PrivateMessage,
+)
 from app.db import Database, utcnow
 from app.polls import results as polls_results
 from app.polls import service as polls_service
@@ -80,7 +88,7 @@ SUMMARY_FIELDS = [
     "top_two_pct",
     *[f"count_{level}" for level in range(1, MAX_LEVELS + 1)],
 ]
-COMMENTS_FIELDS = ["respondent", "question_id", "source", "entry_id", "status", "votes", "text"]
+COMMENTS_FIELDS = ["respondent", "question_id", "source", "entry_id", "status", "votes", "text", "group"]
 PRIVATE_MESSAGES_FIELDS = ["respondent", "text"]
 
 
@@ -93,6 +101,9 @@ class Bundle:
     key: bytes
     made_on: date
     started_at: datetime | None
+    # (question id, participant id) -> the breakout group ("round 1: Group 2") of a round that asked
+    # that question, for responses.csv's `group`.
+    groups: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def k(self) -> int:
@@ -118,7 +129,30 @@ async def prepare(db: AsyncSession, *, live: LiveSession) -> Bundle:
         key=secrets.token_bytes(32),
         made_on=utcnow().date(),
         started_at=min(opened) if opened else None,
+        groups=await _groups(db, live),
     )
+
+
+def group_label(number: int, name: str) -> str:
+    return f"round {number}: {name}"
+
+
+async def _groups(db: AsyncSession, live: LiveSession) -> dict[tuple[str, str], str]:
+    """Each (round question, member) of the session's breakout rounds, with the member's group."""
+    rows = await db.execute(
+        select(
+            col(BreakoutRound.question_id),
+            col(BreakoutRound.number),
+            col(BreakoutGroup.name),
+            col(BreakoutMember.participant_id),
+        )
+        .join(BreakoutGroup, col(BreakoutGroup.round_id) == col(BreakoutRound.id))
+        .join(BreakoutMember, col(BreakoutMember.group_id) == col(BreakoutGroup.id))
+        .where(col(BreakoutRound.session_id) == live.id, col(BreakoutRound.question_id).is_not(None))
+        .order_by(col(BreakoutRound.number))
+    )
+    # A question asked in two rounds: the later round's group.
+    return {(r.question_id, r.participant_id): group_label(r.number, r.name) for r in rows}
 
 
 def responses_fields(bundle: Bundle) -> list[str]:
@@ -246,7 +280,7 @@ def _response_row(bundle: Bundle, question: Question, row: Any, labels: dict[str
         "" if value is None else int(value),
         label,
         redact(text) if text else "",
-        "",  # group: breakout groups arrive with issue 10
+        bundle.groups.get((question.id, row.participant_id), ""),
         "true" if declined else "false",
     ]
     if bundle.live.export_minutes:
@@ -456,14 +490,63 @@ async def comments_csv(db: AsyncSession, bundle: Bundle) -> AsyncIterator[str]:
                 r.status,
                 r.votes if kinds[r.question_id] == "qa" and not r.comment else "",
                 redact(r.text),
+                "",
+            ]
+            for r in batch
+        )
+    # Breakout notes: their group, and their +1s as votes.
+    plus = (
+        select(func.count())
+        .select_from(NotePlus)
+        .where(col(NotePlus.note_id) == col(BreakoutNote.id))
+        .scalar_subquery()
+    )
+    notes = (
+        select(
+            col(BreakoutNote.participant_id),
+            col(BreakoutNote.id),
+            col(BreakoutNote.text),
+            col(BreakoutRound.question_id),
+            col(BreakoutRound.number),
+            col(BreakoutGroup.name),
+            plus.label("plus"),
+        )
+        .join(BreakoutRound, col(BreakoutRound.id) == col(BreakoutNote.round_id))
+        .join(BreakoutGroup, col(BreakoutGroup.id) == col(BreakoutNote.group_id))
+        .where(col(BreakoutRound.session_id) == bundle.live.id)
+        .order_by(func.random())
+        .execution_options(yield_per=BATCH_ROWS)
+    )
+    stream = await db.stream(notes)
+    async for batch in stream.partitions(BATCH_ROWS):
+        yield _csv_text(
+            [
+                bundle.pseudonym(r.participant_id),
+                r.question_id or "",
+                "note",
+                r.id,
+                "",
+                r.plus,
+                redact(r.text),
+                group_label(r.number, r.name),
             ]
             for r in batch
         )
 
 
 async def private_messages_csv(db: AsyncSession, bundle: Bundle) -> AsyncIterator[str]:
-    """Private messages arrive with breakout rounds (issue 10); until then the file has its header."""
+    """Private messages to the research team (ETHICS 7), redacted, in random order, under the same
+    pseudonyms as the other files of this bundle."""
     yield _csv_text([PRIVATE_MESSAGES_FIELDS])
+    stmt = (
+        select(col(PrivateMessage.participant_id), col(PrivateMessage.text))
+        .where(col(PrivateMessage.session_id) == bundle.live.id)
+        .order_by(func.random())
+        .execution_options(yield_per=BATCH_ROWS)
+    )
+    stream = await db.stream(stmt)
+    async for batch in stream.partitions(BATCH_ROWS):
+        yield _csv_text([bundle.pseudonym(r.participant_id), redact(r.text)] for r in batch)
 
 
 # The bundle ----------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.breakouts.models import BreakoutNote, NotePlus, PrivateMessage
 from app.db import utcnow
 from app.polls import service as polls_service
 from app.polls.models import Answer, AnswerReceipt, Entry, EntryVote, Question, ResultChange
@@ -18,7 +19,17 @@ from app.sessions.models import LiveSession, Participant
 # What purge deletes, in order, as the report names it. Answers take their items and words with them
 # (foreign keys), entries their votes; participants go last (breakout notes and private messages,
 # which reference participants with ON DELETE CASCADE, go with them).
-PURGED = ("answer", "entry", "entry_vote", "answer_receipt", "result_change", "participant")
+PURGED = (
+    "answer",
+    "entry",
+    "entry_vote",
+    "answer_receipt",
+    "result_change",
+    "note_plus",
+    "breakout_note",
+    "private_message",
+    "participant",
+)
 
 
 def expires_at(live: LiveSession) -> datetime:
@@ -52,12 +63,16 @@ async def purge_session(db: AsyncSession, *, live: LiveSession, dry_run: bool) -
     participants. Questions and their final results stay; a session still open is closed first, each
     open question with its exact result, so what screens last showed is kept."""
     questions = select(col(Question.id)).where(col(Question.session_id) == live.id)
+    participants = select(col(Participant.id)).where(col(Participant.session_id) == live.id)
     where = {
         "answer": (Answer, col(Answer.question_id).in_(questions)),
         "entry": (Entry, col(Entry.question_id).in_(questions)),
         "entry_vote": (EntryVote, col(EntryVote.question_id).in_(questions)),
         "answer_receipt": (AnswerReceipt, col(AnswerReceipt.question_id).in_(questions)),
         "result_change": (ResultChange, col(ResultChange.question_id).in_(questions)),
+        "note_plus": (NotePlus, col(NotePlus.participant_id).in_(participants)),
+        "breakout_note": (BreakoutNote, col(BreakoutNote.participant_id).in_(participants)),
+        "private_message": (PrivateMessage, col(PrivateMessage.session_id) == live.id),
         "participant": (Participant, col(Participant.session_id) == live.id),
     }
     report = Purged(session_id=live.id, title=live.title)

@@ -304,3 +304,49 @@ class TestCounts:
         held = repr(vars(limiter)) + repr(vars(limiter._counts))
         assert "198.51.100.99" not in held
         assert len(limiter._counts) > 0
+
+
+class TestAcrossProcesses:
+    """With the Redis broker every process counts wrong codes together (issue 11), under one hour key
+    shared through Redis; what Redis holds is HMACs, never an address."""
+
+    async def test_two_processes_share_one_budget_and_store_no_address(
+        self, redis_prefix: str, settings: Settings
+    ) -> None:
+        from redis.asyncio import Redis
+
+        from app.auth.ratelimit import TooManyWrongCodes
+        from app.realtime.redis_backend import RedisBackend
+        from tests.conftest import REDIS_URL
+
+        backends = [RedisBackend(REDIS_URL, prefix=redis_prefix, log_max=10) for _ in range(2)]
+        for backend in backends:
+            await backend.connect(lambda channel, text: None, lambda: None)
+        clock = FakeClock()
+        budget = replace(join_budget(settings), per_address=3, per_join=0)
+        one, two = (
+            JoinLimiter(budget, counts=b, hour_keys=b, clock=clock, sleep=clock.sleep) for b in backends
+        )
+
+        async def lookup(code: str) -> str | None:
+            return "session" if code == "12345678" else None
+
+        try:
+            for i, limiter in enumerate([one, two, one]):
+                assert await limiter.admit(VENUE, f"0000000{i}", lookup) is None
+            assert clock.waits == []
+            with pytest.raises(TooManyWrongCodes):
+                await two.admit(VENUE, "00000009", lookup)
+            assert clock.waits == [budget.over_budget_delay]
+            # A right code still gets in, through either process.
+            assert await one.admit(VENUE, "12345678", lookup) == "session"
+
+            client = Redis.from_url(REDIS_URL, decode_responses=True)
+            keys = [key async for key in client.scan_iter(match=f"{redis_prefix}:*")]
+            values = [str(await client.get(key)) for key in keys if await client.type(key) == "string"]
+            await client.aclose()
+            assert any(":count:" in key for key in keys)
+            assert not any(VENUE in text for text in keys + values)
+        finally:
+            for backend in backends:
+                await backend.disconnect()

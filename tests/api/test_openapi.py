@@ -33,8 +33,9 @@ def _operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]
 class TestDescribed:
     async def test_every_route_has_a_typed_reply(self, api: Api) -> None:
         operations = _operations(await _openapi(api))
-        # 12, the two moderation routes of the entries, and the research routes (issue 9).
-        assert len(operations) == 24
+        # 12, the two moderation routes of the entries, the research routes (issue 9), and the
+        # session's plan (issue 8: edit, delete, order, two of sections, template, import).
+        assert len(operations) == 31
         downloads = {"/api/sessions/{session_id}/export.zip", "/api/sessions/{session_id}/export.csv"}
         for method, path, operation in operations:
             (status,) = [s for s in operation["responses"] if s.startswith("2")]

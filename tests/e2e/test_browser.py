@@ -72,8 +72,7 @@ async def test_a_live_poll_from_login_to_close(browser: Browser, server_process:
     await console.click("#add-question button[type=submit]")
     question = console.locator("#questions li").first
     await expect(question).to_contain_text("Most important area?")
-    await question.get_by_role("button", name="Make current").click()
-    await question.get_by_role("button", name="Open", exact=True).click()
+    await question.get_by_role("button", name="Start", exact=True).click()
     await expect(question.get_by_role("button", name="Close", exact=True)).to_be_visible()
 
     presenter = await facilitator.new_page()
@@ -94,19 +93,20 @@ async def test_a_live_poll_from_login_to_close(browser: Browser, server_process:
         await expect(phone.locator("#prompt")).to_have_text("Most important area?")
         await phone.get_by_label(pick, exact=True).check()
         await phone.click("#send")
-        await expect(phone.locator("#answer-status")).to_contain_text("received")
+        await expect(phone.locator("#thanks-heading")).to_have_text("Thanks, your answer is in")
         width = await phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 320, f"the phone page is {width} px wide at a 320 px viewport"
         phones.append(phone)
 
-    await expect(presenter.locator("#answers-n")).to_contain_text("3")
+    await expect(presenter.locator("#responses")).to_have_text("3 responses received")
     await expect(presenter.locator("#presence")).to_contain_text("3")
     await expect(presenter.locator("#view .bar")).to_have_count(3)
 
     # One phone changes its answer; then results are revealed on phones.
+    await phones[2].get_by_role("button", name="Change my answer").click()
     await phones[2].get_by_label("Work", exact=True).check()
     await phones[2].click("#send")
-    await expect(phones[2].locator("#answer-status")).to_contain_text("received")
+    await expect(phones[2].locator("#thanks-text")).to_have_text("You chose: Work.")
     await question.get_by_role("button", name="Show results on phones").click()
     await expect(phones[0].locator("#result-view .bar")).to_have_count(3)
 
@@ -172,7 +172,7 @@ async def test_back_and_join_again_is_the_same_participant(
     await phone.click("#consent-agree")
     await phone.get_by_label("Coffee", exact=True).check()
     await phone.click("#send")
-    await expect(phone.locator("#answer-status")).to_contain_text("received")
+    await expect(phone.locator("#thanks-heading")).to_have_text("Thanks, your answer is in")
 
     await phone.go_back()
     await expect(phone).to_have_url(re.compile(r"/$"))

@@ -100,7 +100,7 @@ async def test_withdrawal_and_the_research_panel(browser: Browser, server_proces
     await first.click("#withdrawal-done")
     await first.get_by_role("radio", name="Talks").check()
     await first.click("#send")
-    await expect(first.locator("#answer-status")).to_contain_text("received")
+    await expect(first.locator("#thanks-heading")).to_have_text("Thanks, your answer is in")
     assert await first.evaluate("document.documentElement.scrollWidth") <= 320
 
     second = await _phone(browser, server, session["code"], errors)

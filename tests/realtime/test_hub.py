@@ -151,9 +151,14 @@ class TestBackendFor:
     def test_memory_url(self) -> None:
         assert isinstance(backend_for("memory://"), MemoryBackend)
 
+    def test_redis_url(self) -> None:
+        from app.realtime.redis_backend import RedisBackend
+
+        assert isinstance(backend_for("redis://localhost:6379/0"), RedisBackend)
+
     def test_other_urls_are_refused(self) -> None:
-        with pytest.raises(ValueError, match="redis"):
-            backend_for("redis://localhost:6379/0")
+        with pytest.raises(ValueError, match="amqp"):
+            backend_for("amqp://localhost/")
 
 
 class TestSnapshotFirst:

@@ -4,6 +4,8 @@ import { readLines } from './kinds/common.js';
 import { createModeration } from './moderation.js';
 import { connect } from './socket.js';
 import { charCounter, el, pageData, plural, setText, show, showError } from './ui.js';
+import { flowActions, flowRequest } from './console/flow.js';
+import { createEditMode } from './console/edit.js';
 
 const data = pageData();
 let session = data.session || {};
@@ -82,10 +84,11 @@ function questionCard(q, index) {
   const kind = kindOf(q.kind);
   const items = kind ? kind.items(q) : [];
   const actions = [];
+  let move = [];
   if (!session.closed) {
-    if (!isCurrent) actions.push(button('Make current', 'current', q.id));
-    if (!q.open && !q.closed) actions.push(button('Open', 'open', q.id, 'primary'));
-    if (q.open && !q.closed) actions.push(button('Close', 'close', q.id, 'danger'));
+    const flow = flowActions(q, index, session);
+    actions.push(...flow.actions);
+    move = flow.move;
     actions.push(q.results_visible
       ? button('Hide results on phones', 'hide', q.id)
       : button('Show results on phones', 'show', q.id));
@@ -119,6 +122,7 @@ function questionCard(q, index) {
     el('p', { class: 'small muted q-kind', text: kindText(q) }),
     items.length ? el('ul', { class: 'q-options' }, items.map((text) => el('li', { text }))) : null,
     actions.length ? el('div', { class: 'actions' }, actions) : null,
+    move.length ? el('div', { class: 'actions q-move' }, move) : null,
     el('p', { class: 'error q-status', role: 'alert', hidden: true }),
   );
 }
@@ -192,8 +196,18 @@ async function questionAction(action, qid, trigger) {
     'show-comments': { show_comments: true },
     'hide-comments': { show_comments: false },
   };
-  let request;
-  if (action === 'current') {
+  let request = flowRequest(action, q, session, base);
+  if (request === 'cancelled') return;
+  if (action === 'edit') {
+    editMode.start(q);
+    showKindFields();
+    promptCounter.update();
+    ui.prompt.focus();
+    return;
+  }
+  if (request) {
+    // a flow action: Start, Next, Move, Delete
+  } else if (action === 'current') {
     request = () => api('PUT', `${base}/current`, { question_id: qid });
   } else if (action === 'close') {
     if (!window.confirm(`Close “${q.prompt}” for good?\n\nPhones can no longer answer it, and a closed question cannot be opened again.`)) {
@@ -389,6 +403,13 @@ ui.addForm.addEventListener('submit', async (event) => {
   const submit = ui.addForm.querySelector('button[type="submit"]');
   submit.disabled = true;
   try {
+    if (editMode.id) {
+      await api('PUT', `${base}/questions/${encodeURIComponent(editMode.id)}`, request);
+      editMode.stop();
+      resetAddForm(kind);
+      await refresh();
+      return;
+    }
     const created = await api('POST', `${base}/questions`, request);
     if (kind.editor.afterCreate && created && created.id) {
       await api('PATCH', `${base}/questions/${encodeURIComponent(created.id)}`, kind.editor.afterCreate);
@@ -405,6 +426,18 @@ ui.addForm.addEventListener('submit', async (event) => {
   } finally {
     submit.disabled = false;
   }
+});
+
+const editMode = createEditMode({
+  form: ui.addForm,
+  heading: $('add-heading'),
+  submit: ui.addForm.querySelector('button[type="submit"]'),
+  cancel: $('edit-cancel'),
+});
+$('edit-cancel').addEventListener('click', () => {
+  editMode.stop();
+  resetAddForm(chosenKind());
+  clearAddErrors();
 });
 
 function resetAddForm(kind) {

@@ -1,7 +1,10 @@
 import { api } from './api.js';
 import { kindOf } from './kinds/index.js';
+import { createResender, shouldResend, waitingSentence } from './resend.js';
+import { mountBreakout } from './phone/breakout.js';
 import { connect } from './socket.js';
 import { charCounter, el, pageData, setText, show } from './ui.js';
+import { isEditing, markMine, renderThanks, startEditing, stopEditing } from './phone/answered.js';
 
 const data = pageData();
 const session = data.session || {};
@@ -22,6 +25,12 @@ const ui = {
   withdrawalDone: $('withdrawal-done'),
   poll: $('poll'),
   waiting: $('waiting'),
+  waitingLead: $('waiting-lead'),
+  waitingNext: $('waiting-next'),
+  thanks: $('thanks'),
+  thanksHeading: $('thanks-heading'),
+  thanksText: $('thanks-text'),
+  changeAnswer: $('change-answer'),
   question: $('question'),
   prompt: $('prompt'),
   note: $('question-note'),
@@ -313,9 +322,11 @@ function renderComments() {
 
 function renderQuestion() {
   show(ui.poll, true);
-  setText(ui.waiting, sessionClosed
-    ? 'This session has ended. Thank you for taking part.'
-    : 'Waiting for the facilitator…');
+  setText(ui.waitingLead, sessionClosed ? 'This session has ended.' : 'You’re in.');
+  setText(ui.waitingNext, sessionClosed
+    ? 'Thank you for taking part. You can close this page.'
+    : 'The next question will appear here by itself when the facilitator starts it. Keep this page open.');
+  show(ui.thanks, false);
   if (!current) {
     show(ui.waiting, true);
     show(ui.question, false);
@@ -363,15 +374,20 @@ function renderQuestion() {
   } else if (current.open) {
     show(ui.note, false);
     show(ui.yourAnswer, false);
-    show(ui.form, true);
-    setFormEnabled(true);
-    if (latest && !latest.pending && latest.value === null && !ui.answerStatus.textContent) {
+    // Answered (and not changing it): the thanks screen instead of a form that still looks active.
+    const thanked = !kind.accumulates && latest && !latest.pending && !isEditing(current.id)
+      && renderThanks(ui, { answer: latest, describe: (value) => input.describe(value) });
+    show(ui.form, !thanked);
+    setFormEnabled(!thanked);
+    if (thanked) {
+      setStatus('');
+    } else if (latest && !latest.pending && latest.value === null && !ui.answerStatus.textContent) {
       setStatus(kind.accumulates
         ? 'You chose not to answer this question. You can still send something.'
         : 'You chose not to answer this question. You can still answer and send it.');
     }
   } else {
-    setText(ui.note, 'This question is not open yet.');
+    setText(ui.note, 'This question is not open yet. It will open here by itself when the facilitator starts it.');
     show(ui.note, true);
     show(ui.form, false);
     show(ui.yourAnswer, false);
@@ -399,6 +415,8 @@ function renderResults() {
     ui.resultView.replaceChildren(view.node);
   }
   view.update(current, results);
+  const mine = latestAnswer(current.id);
+  markMine(ui.resultView, current, mine && !mine.pending ? mine.value : null);
   show(ui.resultView, !hidden);
   setText(ui.resultsN, hidden ? '' : `${view.count(results)}.`);
 }
@@ -483,7 +501,21 @@ ui.commentForm.addEventListener('submit', (event) => {
 // ---------------------------------------------------------------------------------------------
 // Socket messages
 
+// Resends waiting messages after a reconnect, and a refused-for-now one after a backoff (resend.js).
+const resender = createResender({ pendingList: () => pending, send: sendMessage });
+
+// A refusal that means "not saved, send it again" keeps the message and resends it later.
+function retried(error) {
+  if (!shouldResend(error.code)) return false;
+  const entry = pending.find((p) => p.id === error.id);
+  if (!entry) return true;
+  const seconds = Math.max(1, Math.round(resender.later(entry) / 1000));
+  setStatus(`Not saved yet — sending it again in ${seconds} s.`);
+  return true;
+}
+
 function settle(id) {
+  resender.settled(id);
   const index = pending.findIndex((p) => p.id === id);
   if (index === -1) return null; // an ack for an answer that a newer one replaced
   const [entry] = pending.splice(index, 1);
@@ -501,9 +533,11 @@ const handlers = {
     const next = state.current || null;
     const changedQuestion = !current || !next || current.id !== next.id;
     const wasOpen = !!(current && current.open && !current.closed);
+    if (changedQuestion || (next && next.closed)) {
+      setStatus('');
+    }
     if (changedQuestion) {
       results = null;
-      setStatus('');
       setText(ui.commentStatus, '');
     }
     current = next;
@@ -541,13 +575,30 @@ const handlers = {
         ? `${what} — it will appear once the facilitator approves it. You can send another.`
         : `${what} — you can send another.`;
     } else {
-      message = 'Answer received ✓ — you can change it until the question closes.';
+      // The thanks screen says it; the status line stays empty so nothing stale is left beside it.
+      message = '';
+      stopEditing(entry.question_id);
+      announce(value === null ? 'Thanks, your response is in.' : 'Thanks, your answer is in.');
     }
     setStatus(message);
     renderSent();
+    if (!kind || !kind.accumulates) renderQuestion();
+  },
+
+  'answers.mine'(own) {
+    // What the server holds for this participant: it wins over this tab's memory (another tab, a
+    // reload, a phone that lost its storage).
+    for (const [questionId, value] of Object.entries(own.answers || {})) answers[questionId] = value;
+    for (const [questionId, texts] of Object.entries(own.entries || {})) {
+      if (Array.isArray(texts)) sentEntries[questionId] = texts;
+    }
+    save(KEYS.answers, answers);
+    save(KEYS.sent, sentEntries);
+    if (current) renderQuestion();
   },
 
   'answer.error'(error) {
+    if (retried(error)) return;
     const entry = settle(error.id);
     setStatus(error.message || 'Your answer was not accepted. Try again.');
     if (!entry || !isCurrent(entry) || !input) return;
@@ -572,6 +623,7 @@ const handlers = {
   },
 
   'comment.error'(error) {
+    if (retried(error)) return;
     const entry = settle(error.id);
     setText(ui.commentStatus, error.message || 'Your comment was not accepted. Try again.');
     if (entry && isCurrent(entry)) {
@@ -594,6 +646,7 @@ const handlers = {
   },
 
   'upvote.error'(error) {
+    if (retried(error)) return;
     const entry = settle(error.id);
     if (entry && error.code === 'already_voted') {
       // This phone voted before (perhaps in an earlier tab): the vote stands.
@@ -617,25 +670,46 @@ const handlers = {
   },
 };
 
+let everConnected = false;
+let reconnecting = false;
+
+function showReconnecting() {
+  const waiting = waitingSentence(pending.length);
+  setText(ui.conn, waiting ? `Reconnecting… ${waiting}` : 'Reconnecting…');
+  ui.conn.className = 'conn conn-wait';
+  if (!reconnecting) {
+    reconnecting = true;
+    announce('Connection lost. Reconnecting…');
+  }
+}
+
+// Breakout rounds and "Message the research team" (issue 10): phone/breakout.js.
+const breakout = mountBreakout({ send: (message) => (socket ? socket.send(message) : false) });
+
 function onStatus(state, detail) {
   if (state === 'open') {
     setText(ui.conn, 'Connected');
     ui.conn.className = 'conn conn-ok';
+    if (reconnecting) announce('Connected again.');
+    everConnected = true;
+    reconnecting = false;
     // Resend unacknowledged messages with their original ids; the server acks each id once.
-    for (const entry of pending) {
-      sendMessage(entry);
-    }
+    resender.resendAll();
+    breakout.resend();
   } else if (state === 'connecting') {
-    setText(ui.conn, socket && (detail.attempt > 0 || socket.lastSeq !== null) ? 'Reconnecting…' : 'Connecting…');
-    ui.conn.className = 'conn conn-wait';
+    if (everConnected || detail.attempt > 0) {
+      showReconnecting();
+    } else {
+      setText(ui.conn, 'Connecting…');
+      ui.conn.className = 'conn conn-wait';
+    }
   } else if (state === 'closed') {
     if (detail.notAllowed) {
       setText(ui.conn, 'This page can no longer reach the session. It may have ended, or you may need to join again from the start page.');
       ui.conn.className = 'conn conn-bad';
       setFormEnabled(false);
     } else if (!detail.final) {
-      setText(ui.conn, 'Reconnecting…');
-      ui.conn.className = 'conn conn-wait';
+      showReconnecting();
     }
   }
 }
@@ -647,6 +721,8 @@ function start() {
   }));
   show(ui.poll, true);
   renderQuestion();
+  Object.assign(handlers, breakout.handlers);
+  show($('private-box'), true);
   socket = connect(`/ws/participant/${encodeURIComponent(sid)}`, handlers, { onStatus });
 }
 
@@ -659,3 +735,16 @@ if (consent.required && !data.consented) {
   restoreWithdrawalCode();
   start();
 }
+
+ui.changeAnswer.addEventListener('click', () => {
+  if (!current) return;
+  startEditing(current.id);
+  const latest = latestAnswer(current.id);
+  if (input && !(kind && kind.accumulates)) {
+    if (latest && latest.value !== null) input.set(latest.value);
+    else input.clear();
+  }
+  renderQuestion();
+  const first = ui.form.querySelector('input, textarea, select');
+  if (first) first.focus();
+});

@@ -2,6 +2,8 @@ import { kindOf } from './kinds/index.js';
 import { dropOverflow, keyedList } from './kinds/common.js';
 import { connect } from './socket.js';
 import { el, fitText, pageData, plural, setText, show } from './ui.js';
+import { createPager } from './presenter/paging.js';
+import { bindKeys, createStepper, setupBigQr, setupFullscreen, setupTheme } from './presenter/keys.js';
 
 const data = pageData();
 const session = data.session || {};
@@ -20,13 +22,21 @@ const ui = {
   resultsText: $('results-text'),
   answersN: $('answers-n'),
   presence: $('presence'),
+  responses: $('responses'),
   fullscreen: $('fullscreen'),
+  pageNote: $('page-note'),
+  hideResults: $('hide-results'),
+  keysStatus: $('keys-status'),
+  joinLine: $('join-line'),
 };
 
 let current = null;
 let results = null;
 let view = null; // the current question's view, from its kind module
 let viewKey = '';
+let responses = null; // {question_id, responses}: answers and declines together, live
+let resultsOff = false; // H: this screen shows the options without the result
+const pager = createPager(ui.view, ui.pageNote);
 
 // ---------------------------------------------------------------------------------------------
 // Sizes: readable from the back of the room. The prompt and the result share the height; each is
@@ -38,12 +48,19 @@ function baseSize() {
 
 function fitAll() {
   const base = baseSize();
-  fitText(ui.prompt, { max: Math.round(base * 1.6), min: Math.max(16, Math.round(base * 0.8)) });
+  fitText(ui.joinLine, { max: Math.round(base * 1.1), min: 14 });
+  fitText(ui.prompt, { max: Math.round(base * 1.6), min: Math.max(16, Math.round(base * 0.7)) });
   // Views with `noShrink` fill the box at the base size and leave out what does not fit (saying how
-  // many); the others shrink their text until everything fits.
+  // many); the others shrink their text until everything fits, and page their items when even the
+  // smallest readable size does not fit (never overlapping, never off the screen).
   if (view && !view.noShrink) {
-    fitText(ui.view, { max: base, min: Math.max(12, Math.round(base * 0.45)) });
+    for (const item of ui.view.querySelectorAll('li[hidden]')) item.hidden = false;
+    show(ui.pageNote, false);
+    fitText(ui.view, { max: base, min: Math.max(14, Math.round(base * 0.5)) });
+    pager.layout(pageNoun());
   } else {
+    pager.stop();
+    show(ui.pageNote, false);
     ui.view.style.fontSize = `${base}px`;
   }
   if (view && typeof view.relayout === 'function') view.relayout();
@@ -53,12 +70,18 @@ function fitAll() {
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
+function pageNoun() {
+  if (!current) return 'Items';
+  return { scale: 'Statements', choice: 'Options', ranking: 'Options' }[current.kind] || 'Items';
+}
+
 function questionKey(q) {
   return JSON.stringify([q.id, q.kind, q.options, q.statements, q.points, q.labels]);
 }
 
 function renderState() {
   if (!current) {
+    setText(ui.responses, '');
     setText(ui.prompt, 'Waiting for the first question');
     show(ui.badge, false);
     show(ui.view, false);
@@ -95,15 +118,28 @@ function renderState() {
   renderResults();
 }
 
+function renderResponses() {
+  const mine = current && responses && responses.question_id === current.id ? responses : null;
+  const count = mine ? Number(mine.responses) || 0 : 0;
+  // A count of who took part, never of what they chose: answers and "prefer not to answer" together.
+  setText(ui.responses, mine && (current.open || current.closed || count)
+    ? `${plural(count, 'response', 'responses')} received` : '');
+}
+
 function renderResults() {
   if (!current) return;
-  const mine = results && results.question_id === current.id ? results : null;
+  renderResponses();
+  const got = results && results.question_id === current.id ? results : null;
+  // H: this screen lists the options as before k, whatever the result.
+  const mine = resultsOff ? null : got;
   const shown = !!(mine && !mine.hidden && mine.summary);
 
   // The k notice is a slim line above the result, never over it: before k the options and
   // statements stay readable. It is shown only once answers are being taken or are final.
   let notice = '';
-  if (mine && !shown && (current.open || current.closed)) {
+  if (resultsOff) {
+    notice = 'Results are hidden on this screen. Press H to show them.';
+  } else if (mine && !shown && (current.open || current.closed)) {
     notice = current.closed
       ? `Fewer than ${minGroup} people answered, so the result stays hidden to protect anonymity.`
       : `Results appear at ${minGroup} answers, to protect anonymity.`;
@@ -112,7 +148,7 @@ function renderResults() {
   show(ui.kNotice, !!notice);
 
   if (view) view.update(current, mine);
-  setText(ui.answersN, mine && view ? view.count(mine) : '');
+  document.body.classList.toggle('results-off', resultsOff);
 
   // A text version of the result for screen readers.
   const lines = shown && view ? view.text() : [];
@@ -157,6 +193,7 @@ const handlers = {
     const next = state.current || null;
     if (!next || !current || next.id !== current.id) {
       results = null;
+      responses = null;
     }
     current = next;
     renderState();
@@ -166,9 +203,21 @@ const handlers = {
     results = result;
     renderResults();
   },
+  'poll.responses'(counted) {
+    responses = counted;
+    renderResponses();
+  },
   presence(p) {
-    const count = Number(p.participants) || 0;
-    setText(ui.presence, `${plural(count, 'phone', 'phones')} connected`);
+    // Joined (reading the information sheet or past it) and agreed, counted apart.
+    if (p.joined !== undefined) {
+      const joined = Number(p.joined) || 0;
+      const agreed = Number(p.agreed) || 0;
+      setText(ui.presence, joined === agreed
+        ? `${plural(joined, 'person', 'people')} joined`
+        : `${plural(joined, 'person', 'people')} joined · ${agreed} agreed`);
+    } else {
+      setText(ui.presence, `${plural(Number(p.participants) || 0, 'phone', 'phones')} connected`);
+    }
   },
 };
 
@@ -191,36 +240,45 @@ function onStatus(state, detail) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Full screen
+// Keys and buttons
 
-function updateFullscreenButton() {
-  setText(ui.fullscreen, document.fullscreenElement ? 'Exit full screen' : 'Full screen');
+function say(message) {
+  setText(ui.keysStatus, '');
+  requestAnimationFrame(() => setText(ui.keysStatus, message));
 }
 
-if (document.fullscreenEnabled) {
-  ui.fullscreen.addEventListener('click', async () => {
-    try {
-      if (document.fullscreenElement) {
-        await document.exitFullscreen();
-      } else {
-        await document.documentElement.requestFullscreen();
-      }
-    } catch {
-      // The browser refused (for example inside a frame); nothing else to do.
-    }
-  });
-  document.addEventListener('fullscreenchange', updateFullscreenButton);
-} else {
-  show(ui.fullscreen, false);
+function toggleResults() {
+  resultsOff = !resultsOff;
+  ui.hideResults.setAttribute('aria-pressed', String(resultsOff));
+  ui.hideResults.firstChild.textContent = resultsOff ? 'Show results ' : 'Hide results ';
+  say(resultsOff ? 'Results hidden on this screen.' : 'Results shown.');
+  renderResults();
 }
+
+const stepper = createStepper(sid, say);
+const bigQr = setupBigQr($('qr-big'), $('qr-small'), $('qr-close'));
+const toggleFullscreen = setupFullscreen(ui.fullscreen);
+const toggleTheme = setupTheme($('theme'));
+ui.hideResults.addEventListener('click', toggleResults);
+bindKeys({
+  previous: () => stepper.step(current && current.id, -1),
+  next: () => stepper.step(current && current.id, 1),
+  hide: toggleResults,
+  qr: bigQr.toggle,
+  fullscreen: toggleFullscreen,
+  theme: toggleTheme,
+  escape: bigQr.close,
+});
 
 // ---------------------------------------------------------------------------------------------
 
 // The QR code arrives as inline SVG with fixed width/height and perhaps no viewBox; give it a
 // viewBox so CSS can scale it to the panel (a QR code must stay square and sharp).
 function makeQrScalable() {
-  const svg = document.querySelector('.qr svg');
-  if (!svg) return;
+  for (const svg of document.querySelectorAll('.qr svg')) scaleQr(svg);
+}
+
+function scaleQr(svg) {
   const width = parseFloat(svg.getAttribute('width'));
   const height = parseFloat(svg.getAttribute('height'));
   if (!svg.hasAttribute('viewBox') && width > 0 && height > 0) {

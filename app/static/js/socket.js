@@ -4,12 +4,12 @@
 // page's cookies with the handshake, so no token ever goes in the URL (it would land in logs).
 // Every server message {"type", "seq"?, "data"} goes to handlers[type](data, msg).
 // The client remembers the last `seq` it saw and, after a drop, reconnects with ?last_seq=N so
-// the server can replay what was missed. Reconnects back off from 0.5 s, doubling up to 10 s,
+// the server can replay what was missed. Reconnects back off from 0.5 s, doubling up to 30 s,
 // with jitter so a room full of phones does not reconnect in lockstep after a server restart.
 // Close code 1008 means "not allowed": the client stops and reports it.
 
 const BASE_DELAY_MS = 500;
-const MAX_DELAY_MS = 10000;
+const MAX_DELAY_MS = 30000;
 
 export const CLOSE_NOT_ALLOWED = 1008;
 export const CLOSE_RESTARTING = 1012;

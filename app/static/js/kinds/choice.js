@@ -107,7 +107,7 @@ export function createView(q, ctx = {}) {
       if (summary) lines.push(`${option.label}: ${count} (${share}%)`);
       return el(
         'li',
-        { class: `bar${summary ? '' : ' bar-empty'}` },
+        { class: `bar${summary ? '' : ' bar-empty'}`, dataset: { option: option.id } },
         el('span', { class: 'bar-label', text: option.label }),
         el('span', { class: 'bar-track', 'aria-hidden': 'true' }, fill),
         el('span', { class: 'bar-value', text: summary ? `${count} (${share}%)` : '' }),

@@ -1,0 +1,147 @@
+"""Breakout rounds, their groups and members, the groups' notes and +1s, and private messages.
+
+Every row a participant made (membership, note, +1, private message) has a foreign key to
+`participant.id` with ON DELETE CASCADE, so declining the sheet, withdrawing and purging remove them
+with the participant (app/withdrawal.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlmodel import Column, Field, SQLModel
+
+from app.db import UTCDateTime, new_id, utcnow
+
+
+class BreakoutRound(SQLModel, table=True):
+    """One split of the room: a mode, a prompt, an optional question, a timer; open until closed."""
+
+    __tablename__ = "breakout_round"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    session_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("live_session.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    number: int = Field(default=1)
+    mode: str = Field(max_length=10)
+    prompt: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # The group question: any question of the session; no foreign key, so deleting it leaves the round.
+    question_id: str | None = Field(default=None, max_length=32)
+    # Self-select: at most this many members a group (None: no cap).
+    cap: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    auto_close: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    ends_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+    @property
+    def open(self) -> bool:
+        return self.closed_at is None
+
+
+class BreakoutGroup(SQLModel, table=True):
+    __tablename__ = "breakout_group"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    round_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("breakout_round.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    position: int = Field(default=0)
+    name: str = Field(max_length=60)
+    link: str | None = Field(default=None, max_length=500)
+
+
+class BreakoutMember(SQLModel, table=True):
+    """A participant's place in a round: a group, or none (declined, ETHICS 6; or not yet chosen in a
+    self-select round). `tile` is the anonymous handle the console shows for moves."""
+
+    __tablename__ = "breakout_member"
+    __table_args__ = (UniqueConstraint("round_id", "tile"),)
+
+    round_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("breakout_round.id", ondelete="CASCADE"), primary_key=True)
+    )
+    participant_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    group_id: str | None = Field(
+        default=None,
+        sa_column=Column(
+            String(32), ForeignKey("breakout_group.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
+    declined: bool = Field(default=False)
+    tile: str = Field(max_length=8)
+
+
+class BreakoutNote(SQLModel, table=True):
+    """A short anonymous note on a group's board."""
+
+    __tablename__ = "breakout_note"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "client_id"),
+        Index("ix_breakout_note_group_id_created_at", "group_id", "created_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    round_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("breakout_round.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    group_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("breakout_group.id", ondelete="CASCADE"), nullable=False)
+    )
+    participant_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("participant.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    client_id: str = Field(max_length=100)
+    text: str = Field(sa_column=Column(String(280), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class NotePlus(SQLModel, table=True):
+    """A +1 on a note: once per participant and note (the key)."""
+
+    __tablename__ = "note_plus"
+
+    note_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("breakout_note.id", ondelete="CASCADE"), primary_key=True)
+    )
+    participant_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    client_id: str = Field(max_length=100)
+
+
+class PrivateMessage(SQLModel, table=True):
+    """A message to the session's facilitators and researchers only (ETHICS 7): never on a presenter."""
+
+    __tablename__ = "private_message"
+    __table_args__ = (UniqueConstraint("participant_id", "client_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    session_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("live_session.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    participant_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("participant.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    client_id: str = Field(max_length=100)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

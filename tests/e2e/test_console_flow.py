@@ -1,0 +1,106 @@
+"""The console's question flow in a real Chromium (issue 8): one Start, one Next, only the next step
+filled; move, edit while unanswered, delete while never opened; a 5,000-character paste refused with
+the limit; validation naming the field and the line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+
+from tests.conftest import ServerProcess
+from tests.e2e.test_browser import CHROMIUM_ARGS
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+async def browser(chromium_path: str) -> AsyncIterator[Browser]:
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield b
+        await b.close()
+
+
+def card(console: Page, prompt: str) -> Locator:
+    return console.locator("#questions > li", has=console.locator(".q-prompt", has_text=prompt))
+
+
+async def add(console: Page, prompt: str, options: str) -> None:
+    await console.fill("#q-prompt", prompt)
+    await console.fill("#q-choice-options", options)
+    await console.click("#add-question button[type=submit]")
+    await expect(card(console, prompt)).to_have_count(1)
+
+
+async def filled(console: Page) -> list[str]:
+    """The text of every filled (primary) button in the question list."""
+    return await console.locator("#questions button.primary").all_inner_texts()
+
+
+async def test_start_next_move_edit_delete(browser: Browser, server_process: ServerProcess) -> None:
+    context = await browser.new_context(base_url=server_process.http, viewport={"width": 1280, "height": 900})
+    console = await context.new_page()
+    errors: list[str] = []
+    console.on("pageerror", lambda exc: errors.append(str(exc)))
+    console.on("dialog", lambda dialog: dialog.accept())
+    await console.goto("/login?next=/console")
+    await console.fill("#username", "facilitator@example.org")
+    await console.fill("#password", PASSWORD)
+    await console.click("button[type=submit]")
+    await console.fill("#title", "Flow")
+    await console.click("#new-session button[type=submit]")
+    await expect(console).to_have_url(re.compile(r"/console/[0-9a-f]{32}$"))
+
+    # A 5,000-character paste is refused with the limit, never cut.
+    await console.fill("#q-prompt", "p" * 5000)
+    await console.fill("#q-choice-options", "A\nB")
+    await console.click("#add-question button[type=submit]")
+    await expect(console.locator('[data-error-for="prompt"]')).to_contain_text("the limit is 500")
+    assert len(await console.locator("#q-prompt").input_value()) == 5000
+    await expect(console.locator("#add-status")).not_to_contain_text("error.fields")
+
+    await add(console, "First?", "A\nB")
+    await add(console, "Second?", "C\nD")
+    await add(console, "Third?", "E\nF")
+    assert await filled(console) == ["Start"]
+    await expect(card(console, "First?").locator("button.primary")).to_have_text("Start")
+
+    # Start: current and open in one click; the next step is Next on it.
+    await card(console, "First?").get_by_role("button", name="Start", exact=True).click()
+    await expect(card(console, "First?").locator(".badge-open")).to_be_visible()
+    await expect(card(console, "First?").locator(".badge-current")).to_be_visible()
+    assert await filled(console) == ["Next"]
+
+    # Move the third above the second: Next then starts it.
+    await card(console, "Third?").get_by_role("button", name="Move question 3 up").click()
+    await expect(console.locator("#questions .q-prompt")).to_have_text(["First?", "Third?", "Second?"])
+    await card(console, "First?").get_by_role("button", name="Next", exact=True).click()
+    await expect(card(console, "First?").locator(".badge-closed")).to_be_visible()
+    await expect(card(console, "Third?").locator(".badge-open")).to_be_visible()
+    await expect(card(console, "Third?").locator(".badge-current")).to_be_visible()
+
+    # Edit the unanswered second question; then delete it (never opened).
+    await card(console, "Second?").get_by_role("button", name="Edit").click()
+    await expect(console.locator("#q-prompt")).to_have_value("Second?")
+    await expect(console.locator("#q-choice-options")).to_have_value("C\nD")
+    await console.fill("#q-prompt", "Second, edited?")
+    await console.click("#add-question button[type=submit]")
+    await expect(card(console, "Second, edited?")).to_have_count(1)
+    await expect(console.locator("#add-question button[type=submit]")).to_have_text("Add question")
+    await card(console, "Second, edited?").get_by_role("button", name="Delete").click()
+    await expect(console.locator("#questions .q-prompt")).to_have_text(["First?", "Third?"])
+    # The last question has no Next: closing it is the next step.
+    assert await filled(console) == ["Close"]
+    # Validation names the field and the line.
+    await console.fill("#q-prompt", "Lines?")
+    await console.fill("#q-choice-options", "Yes\nyes")
+    await console.click("#add-question button[type=submit]")
+    await expect(console.locator('[data-error-for="choice.options"]')).to_have_text(
+        "Line 2 repeats line 1; each option must be different."
+    )
+    assert not errors
+    await context.close()
