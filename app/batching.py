@@ -11,6 +11,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from app import metrics
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -94,7 +96,8 @@ class GroupCommit(ABC, Generic[T]):
             while len(batch) < self._batch_max and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                await self._write(batch)
+                with metrics.timed_batch(self.name, len(batch)):
+                    await self._write(batch)
             except asyncio.CancelledError:
                 # Stopped mid-batch (the stop timed out): its transaction rolled back; refuse it.
                 self._fail(batch)

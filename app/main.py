@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import errors, pages, sockets
+from app import errors, metrics, pages, sockets
 from app.api import auth as auth_api
 from app.api import breakouts as breakouts_api
 from app.api import entries as entries_api
@@ -87,6 +88,20 @@ def join_budget(settings: Settings) -> JoinBudget:
     )
 
 
+def _sample(app: FastAPI) -> dict[str, Any]:
+    """The gauges of app/metrics.py, read from this process's hub, presence and writers."""
+    hub: Hub = app.state.hub
+    # Read-only looks at the hub's subscriptions: each open socket holds exactly one.
+    subscriptions = {sub for subs in hub._subscribers.values() for sub in subs}
+    presence = app.state.presence
+    return {
+        "sockets": len(subscriptions),
+        "participants": sum(presence._counts.values()),
+        "hub_lag": max((len(sub._items) for sub in subscriptions), default=0),
+        "queued": {w.name: w.queued for w in (app.state.writer, app.state.joins)},
+    }
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -145,6 +160,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.writer.start()
         await app.state.ticker.start()
         await app.state.presence.start()
+        app.state.sampler = metrics.Sampler(functools.partial(_sample, app))
+        await app.state.sampler.start()
         app.state.collections = FullCollections(settings.GC_FULL_COLLECTION_SECONDS)
         await app.state.collections.start()
         # Word-cloud dictionaries take up to 1.6 s to load: load those open questions need, off the loop.
@@ -156,6 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await warming
             await app.state.collections.stop()
+            await app.state.sampler.stop()
             # uvicorn has closed every socket with 1012 by now; commit what they sent (each writer gives
             # up after a bounded wait, so a stuck database cannot hang the shutdown).
             await asyncio.gather(app.state.breakouts.stop(), app.state.writer.stop(), app.state.joins.stop())

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app import metrics
 from app.batching import QUEUE_MAX, GroupCommit, Refusal
 from app.db import Database, insert_for, table_of, utcnow
 from app.polls import storing
@@ -75,6 +76,7 @@ class _Pending:
         if self.replied:
             return
         self.replied = True
+        metrics.ANSWERS.labels("acked" if outcome.ok else "refused").inc()
         try:
             self.reply(outcome)
         except Exception:
