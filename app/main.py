@@ -91,8 +91,14 @@ def join_budget(settings: Settings) -> JoinBudget:
 def _sample(app: FastAPI) -> dict[str, Any]:
     """The gauges of app/metrics.py, read from this process's hub, presence and writers."""
     hub: Hub = app.state.hub
-    # Read-only looks at the hub's subscriptions: each open socket holds exactly one.
-    subscriptions = {sub for subs in hub._subscribers.values() for sub in subs}
+    # Read-only looks at the hub's subscriptions: each open socket holds exactly one, on its session's
+    # channels; the process's own listeners (results ticker, breakouts) listen elsewhere.
+    subscriptions = {
+        sub
+        for channel, subs in hub._subscribers.items()
+        if channel.startswith(channels.SESSION_PREFIX)
+        for sub in subs
+    }
     presence = app.state.presence
     return {
         "sockets": len(subscriptions),
