@@ -51,7 +51,8 @@ class Node:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
+        # 60 s: a start takes 2 s, but with the machine's two cores shared (load 12) 30 s was seen to pass.
+        deadline = time.monotonic() + 60
         while True:
             try:
                 if httpx.get(f"{self.http}/healthz", timeout=1).status_code == 200:
