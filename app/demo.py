@@ -1,6 +1,10 @@
-"""The demo that `make run` sets up: a facilitator account and a session with three questions."""
+"""The demo that `make run` sets up: a facilitator account and a short workshop (an information sheet,
+a section of reflection questions with one question of every kind, k = 3)."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -8,31 +12,61 @@ from sqlmodel import col
 from app.auth import service as auth_service
 from app.config import Settings
 from app.db import Database
-from app.polls import service as polls_service
-from app.polls.schemas import ChoiceQuestionCreate
-from app.sessions import service as sessions_service
+from app.polls import template_files
 from app.sessions.models import LiveSession
 
 DEMO_EMAIL = "demo@thirdspace.local"
-DEMO_TITLE = "Thirdspace demo"
+DEMO_TITLE = "Community reflection workshop (demo)"
 DEMO_CONSENT = (
-    "This is a demonstration of Thirdspace.\n\n"
-    "Your answers are anonymous: no name, e-mail or device details are kept, and results appear only "
-    'once enough people have answered. You can choose "Prefer not to answer" for any question.'
+    "# About this workshop\n\n"
+    "This is a demonstration of Thirdspace, set up like the community health workshops it was made "
+    "for.\n\n"
+    "- Your answers are anonymous: no name, e-mail address or device details are kept.\n"
+    "- A result appears only once at least 3 people have answered, so nobody's answer can be singled "
+    "out.\n"
+    '- You can choose "Prefer not to answer" for any question.\n'
+    "- After you agree you get a withdrawal code: with it you can remove all your answers later.\n"
 )
-DEMO_QUESTIONS = [
-    (
-        "Which part of today matters most to you?",
-        ["Listening", "Sharing practice", "Planning next steps", "Meeting people"],
-        False,
-    ),
-    ("How did you travel here?", ["Walked or cycled", "Public transport", "Car", "I joined online"], False),
-    (
-        "Which topics should the breakouts cover?",
-        ["Funding", "Staffing", "Partnerships", "Evaluation", "Wellbeing"],
-        True,
-    ),
-]
+# One question of every kind, in one section of reflection questions, k = 3: a newcomer sees every
+# visual in the first minutes (three phones answering are enough).
+DEMO_TEMPLATE: dict[str, Any] = {
+    "thirdspace_template": 1,
+    "title": DEMO_TITLE,
+    "settings": {"min_group": 3, "consent_text": DEMO_CONSENT},
+    "questions": [],
+    "sections": [
+        {
+            "title": "Reflections",
+            "questions": [
+                {
+                    "kind": "choice",
+                    "prompt": "Which part of today mattered most to you?",
+                    "options": ["Listening", "Sharing practice", "Planning next steps", "Meeting people"],
+                    "comments": True,
+                },
+                {
+                    "kind": "scale",
+                    "prompt": "How far do you agree with each statement?",
+                    "statements": [
+                        "I felt heard today",
+                        "I know what happens next",
+                        "Local services work well together",
+                    ],
+                    "points": 5,
+                    "labels": ["Strongly disagree", "Strongly agree"],
+                },
+                {"kind": "wordcloud", "prompt": "One word for what community means to you", "max_entries": 3},
+                {"kind": "open", "prompt": "What should we change first?", "moderated": True},
+                {
+                    "kind": "ranking",
+                    "prompt": "Rank these priorities for next year",
+                    "options": ["Mental health support", "Housing repairs", "Youth activities", "Transport"],
+                },
+                {"kind": "qa", "prompt": "Questions for the panel"},
+            ],
+        }
+    ],
+}
 
 
 async def ensure_demo(settings: Settings, *, password: str) -> str:
@@ -60,22 +94,10 @@ async def ensure_demo(settings: Settings, *, password: str) -> str:
                 .limit(1)
             )
             if live is None:
-                live = await sessions_service.create_session(
-                    db,
-                    owner=account,
-                    title=DEMO_TITLE,
-                    min_group=3,
-                    consent_text=DEMO_CONSENT,
-                    retention_days=settings.RETENTION_DAYS,
+                template = template_files.parse(json.dumps(DEMO_TEMPLATE))
+                live = await template_files.create_from(
+                    db, owner=account, template=template, retention_days=settings.RETENTION_DAYS
                 )
-                for prompt, options, multiple in DEMO_QUESTIONS:
-                    await polls_service.create_question(
-                        db,
-                        live=live,
-                        request=ChoiceQuestionCreate(
-                            kind="choice", prompt=prompt, options=options, multiple=multiple
-                        ),
-                    )
             await db.commit()
     finally:
         await database.dispose()

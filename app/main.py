@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -30,6 +30,7 @@ from app.api import structure as structure_api
 from app.auth.ratelimit import FailureLimiter, JoinBudget, JoinLimiter
 from app.breakouts.live import BreakoutLive
 from app.config import ConfigError, Settings, get_settings
+from app.countdown import Countdowns
 from app.db import Database
 from app.gcpolicy import FullCollections
 from app.limits import BodyLimit, BoundedCache
@@ -168,6 +169,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.presence.start()
         app.state.sampler = metrics.Sampler(functools.partial(_sample, app))
         await app.state.sampler.start()
+        app.state.countdowns = Countdowns(database, hub)
+        await app.state.countdowns.start()
         app.state.collections = FullCollections(settings.GC_FULL_COLLECTION_SECONDS)
         await app.state.collections.start()
         # Word-cloud dictionaries take up to 1.6 s to load: load those open questions need, off the loop.
@@ -183,6 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # uvicorn has closed every socket with 1012 by now; commit what they sent (each writer gives
             # up after a bounded wait, so a stuck database cannot hang the shutdown).
             await asyncio.gather(app.state.breakouts.stop(), app.state.writer.stop(), app.state.joins.stop())
+            await app.state.countdowns.stop()
             await app.state.presence.stop()
             await app.state.ticker.stop()
             await hub.stop()
@@ -199,6 +203,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allowed=settings.WITHDRAW_FAILURES_ALLOWED, window_seconds=settings.WITHDRAW_FAILURE_WINDOW_SECONDS
     )
     errors.install(app)
+
+    async def broker_unavailable(request: Request, exc: Exception) -> Response:
+        # Redis is away (the join limit counts there): nothing was done; the client tries again.
+        return errors.render(
+            request,
+            errors.AppError(
+                503,
+                "broker_unavailable",
+                "The service is reconnecting to its message broker; nothing was done. Try again in a few "
+                "seconds.",
+                headers={"Retry-After": "5"},
+            ),
+        )
+
+    app.add_exception_handler(BrokerUnavailable, broker_unavailable)
 
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)

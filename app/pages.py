@@ -23,6 +23,7 @@ from app.auth.deps import CSRF_COOKIE, LOGIN_COOKIE, account_from_token
 from app.auth.models import Account
 from app.db import Db
 from app.errors import AppError, ErrorPublic
+from app.polls import sections as sections_service
 from app.sessions import service as sessions_service
 from app.sessions import sheet
 from app.sessions.deps import participant_cookie
@@ -283,7 +284,8 @@ async def presenter_page(request: Request, db: Db, session_id: str) -> Response:
             "join_url": join_url,
             "join_host_parts": join_host_parts(request.app.state.settings.PUBLIC_URL),
             "min_group": live.min_group,
-        }
+        },
+        "sections": {s.id: s.title for s in await sections_service.list_sections(db, session_id=live.id)},
     }
     return _render(
         request,

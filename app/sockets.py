@@ -24,7 +24,7 @@ from app.breakouts import live as breakouts_live
 from app.breakouts import service as breakouts_service
 from app.db import Database
 from app.limits import MessageBudget
-from app.polls import aggregation
+from app.polls import aggregation, survey
 from app.polls import mine as polls_mine
 from app.polls import results as polls_results
 from app.polls.schemas import AnswerIn, CommentIn, UpvoteIn
@@ -460,7 +460,10 @@ async def _read_snapshot(
         responses = None
         if question is not None and to_presenter:
             responses = await aggregation.responses(db, question_id=question.id)
+        surveyed = await survey.survey_state(db, session_id=session_id, facilitator=to_presenter)
     texts = [encode("session.state", state, seq=seq)]
+    if surveyed["survey"] is not None:
+        texts.append(encode("survey.state", surveyed, seq=seq))
     if result is not None:
         texts.append(encode("poll.results", result.data(), seq=seq))
     if question is not None and responses is not None:

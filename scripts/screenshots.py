@@ -5,7 +5,8 @@ migrate`, `user add`, `serve` on a free 127.0.0.1 port), builds a workshop throu
 participants answer over real websockets, and photographs the real pages with Debian's Chromium: the
 presenter of each kind at 1280x720 (and the scale at 1920x1080), a 320 px phone filling in each kind, and
 the console's moderation list. The answers are seeded: a second run differs only in the join address
-and code.
+and code. Then it runs the room's browser tests (the presenter with short and longest content before
+and after k at 1280x720 and 1920x1080, the phone's states at 320 px), which save what they check.
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 """
@@ -405,7 +406,23 @@ def main() -> None:
             asyncio.run(shoot(server, args.out))
         finally:
             server.stop()
+    room_shots(args.out)
     print(f"screenshots: written to {args.out}")
+
+
+# The browser tests of the room (issue 8) photograph what they check: the presenter with short and
+# long options (a 500-character prompt, ten 200-character options) before and after k at 1280x720 and
+# 1920x1080, its dark theme, and the phone's states at 320 px.
+ROOM_TESTS = ["tests/e2e/test_presenter.py", "tests/e2e/test_phone.py", "tests/e2e/test_survey_phone.py"]
+
+
+def room_shots(out: Path) -> None:
+    env = {**os.environ, "THIRDSPACE_SCREENSHOTS": str(out.resolve())}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *ROOM_TESTS], env=env
+    )
+    if done.returncode != 0:
+        raise SystemExit("screenshots: the room's browser tests failed; their screenshots may be missing")
 
 
 if __name__ == "__main__":

@@ -130,6 +130,9 @@ async def test_two_rounds_with_eleven_participants(live_api: Api) -> None:
         await phone.acked(
             "answer", {"question_id": question["id"], "value": {"choices": [a if i % 3 else b]}}, f"a{i}"
         )
+    # The console's live count of who responded, per group (a count, not a result).
+    detail = (await api.client.get(f"/api/sessions/{sid}/rounds/{round1['id']}", headers=auth)).json()
+    assert [g["answered"] for g in detail["groups"]] == [g["size"] for g in detail["groups"]]
     assert (await api.patch_question(auth, session, question, open=False)).status_code == 200
     r = await api.client.get(
         f"/api/sessions/{sid}/rounds/{round1['id']}/results",

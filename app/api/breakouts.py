@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
@@ -17,6 +17,7 @@ from app.breakouts.schemas import (
     MoveCreate,
     PrivateMessagesPublic,
     ReasonPublic,
+    ReportPublic,
     ReportShow,
     RoundCreate,
     RoundPublic,
@@ -173,6 +174,7 @@ async def group_result(db: Db, live: LiveSession, question: Question, group_id: 
 
 @router.put(
     "/{session_id}/report",
+    response_model_exclude_unset=True,
     responses=error_responses(
         400,
         *FACILITATOR_REFUSALS,
@@ -185,7 +187,7 @@ async def group_result(db: Db, live: LiveSession, question: Question, group_id: 
 )
 async def show_report(
     db: Db, live: OwnedSession, facilitator: CurrentFacilitator, body: ReportShow
-) -> dict[str, Any]:
+) -> ReportPublic:
     """Report-back on the presenter screen: one group's board, chosen notes, or a round's per-group
     results beside the roll-up (per-group only under ETHICS 10); `show: null` clears it. Private
     messages never reach a presenter."""
@@ -194,7 +196,7 @@ async def show_report(
     audit.record(
         db, session_id=live.id, action="report.show", account=facilitator, detail={"show": body.show}
     )
-    return shown
+    return ReportPublic(**shown)
 
 
 @router.get("/{session_id}/private-messages", responses=error_responses(*FACILITATOR_REFUSALS, 404))

@@ -305,6 +305,8 @@ async def duplicate_question(db: Db, live: OwnedSession, question_id: str) -> Qu
 # exclude_unset: `comments` only on questions that take comments, as on sockets.
 @router.get(
     "/{session_id}/questions/{question_id}/results",
+    # The results object; with `?group=`, also `group_id` and, when hidden, `reason`.
+    response_model=GroupResultPublic,
     response_model_exclude_unset=True,
     responses=error_responses(*FACILITATOR_REFUSALS, 404),
 )
@@ -323,4 +325,5 @@ async def get_results(
     question = await polls_service.get_question(db, live=live, question_id=question_id)
     if group is not None:
         return await breakouts_api.group_result(db, live, question, group)
-    return await polls_results.shown(db, question=question, k=live.min_group)
+    # As the response model (exclude_unset): exactly the results object's fields, as on sockets.
+    return GroupResultPublic(**(await polls_results.shown(db, question=question, k=live.min_group)).data())

@@ -101,6 +101,12 @@ class GroupPublic(BaseModel):
     link: str | None
     notes: list[NotePublic] | None = Field(default=None, description="In the round's GET only.")
     members: list[str] | None = Field(default=None, description="Anonymous tiles, in the round's GET only.")
+    answered: int | None = Field(
+        default=None,
+        description="In the round's GET, when the round has a question: how many of the group's members "
+        "have responded to it (answers and 'prefer not to answer' together: a count of who took part, "
+        "never of what they chose).",
+    )
 
 
 class RoundPublic(BaseModel):
@@ -177,8 +183,8 @@ class GroupResultPublic(ResultsPublic):
     """One breakout group's result (`?group=`): shown only when the question is closed and every group
     of its round has at least k answers (ETHICS 10), else `hidden` with the `reason`."""
 
-    group_id: str
-    reason: ReasonPublic | None = None
+    group_id: str | None = Field(default=None, description="The group asked for (with `?group=` only).")
+    reason: ReasonPublic | None = Field(default=None, description="Why the group's result is hidden.")
 
 
 class GroupResultsItem(BaseModel):
@@ -194,3 +200,19 @@ class GroupResultsPublic(BaseModel):
     rollup: ResultsPublic
     groups: list[GroupResultsItem] | None = Field(description="Null while any group is under k.")
     reason: ReasonPublic | None = Field(description="Why `groups` is null.")
+
+
+class ReportPublic(BaseModel):
+    """What the presenter was sent as `report.show` (docs/protocol.md): which fields are present
+    depends on `show`."""
+
+    show: Literal["board", "notes", "results"] | None
+    round_id: str | None = None
+    group: dict[str, Any] | None = Field(default=None, description="`board`: the group's id, name and notes.")
+    notes: list[dict[str, Any]] | None = Field(default=None, description="`notes`: the chosen notes.")
+    question: dict[str, Any] | None = Field(default=None, description="`results`: the round's question.")
+    rollup: dict[str, Any] | None = Field(default=None, description="`results`: the session's result.")
+    groups: list[dict[str, Any]] | None = Field(
+        default=None, description="`results`: each group's result, or null while a group is under k."
+    )
+    reason: dict[str, str] | None = Field(default=None, description="`results`: why `groups` is null.")

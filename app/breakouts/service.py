@@ -44,7 +44,7 @@ from app.polls import aggregation
 from app.polls import results as polls_results
 from app.polls import service as polls_service
 from app.polls.kinds import AnswerRejected
-from app.polls.models import Question
+from app.polls.models import Answer, Question
 from app.polls.schemas import ResultsPublic
 from app.polls.text.free import clean_text
 from app.realtime import channels, outbox
@@ -146,6 +146,19 @@ async def round_public(db: AsyncSession, found: BreakoutRound, *, detail: bool =
     for member in members:
         by_group[member.group_id].append(member.tile)
     boards = await notes_of(db, [g.id for g in groups]) if detail else {}
+    answered: dict[str, int] = {}
+    if detail and found.question_id is not None:
+        rows = await db.execute(
+            select(col(BreakoutMember.group_id), func.count())
+            .join(
+                Answer,
+                (col(Answer.participant_id) == col(BreakoutMember.participant_id))
+                & (col(Answer.question_id) == found.question_id),
+            )
+            .where(col(BreakoutMember.round_id) == found.id, col(BreakoutMember.group_id).is_not(None))
+            .group_by(col(BreakoutMember.group_id))
+        )
+        answered = {group_id: n for group_id, n in rows.all() if group_id is not None}
     return RoundPublic(
         id=found.id,
         number=found.number,
@@ -165,6 +178,7 @@ async def round_public(db: AsyncSession, found: BreakoutRound, *, detail: bool =
                 link=g.link,
                 notes=boards.get(g.id) if detail else None,
                 members=by_group[g.id] if detail else None,
+                answered=answered.get(g.id, 0) if detail and found.question_id is not None else None,
             )
             for g in groups
         ],

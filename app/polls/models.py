@@ -36,6 +36,19 @@ class Section(SQLModel, table=True):
     position: int = Field(default=0)
     title: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # "presenter": the facilitator runs its questions one at a time (the default); "audience": it opens
+    # as a survey that each participant moves through at their own speed.
+    pace: str = Field(
+        default="presenter",
+        sa_column=Column(String(12), nullable=False, server_default="presenter"),
+    )
+    # An audience-paced section runs from started_at until finished_at.
+    started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+    @property
+    def running(self) -> bool:
+        return self.started_at is not None and self.finished_at is None
 
 
 class Question(SQLModel, table=True):

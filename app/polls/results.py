@@ -137,6 +137,13 @@ async def finalise(db: AsyncSession, *, question: Question) -> None:
     await _store(db, question.id, exact, change_id=change_id, final=True)
 
 
+async def store_reset(
+    db: AsyncSession, *, question_id: str, result: Stored, change_id: int, final: bool
+) -> None:
+    """Store a question's result after its answers were reset (app/polls/reset.py)."""
+    await _store(db, question_id, result, change_id=change_id, final=final)
+
+
 async def _store(db: AsyncSession, question_id: str, result: Stored, *, change_id: int, final: bool) -> None:
     values = {
         "question_id": question_id,

@@ -326,6 +326,11 @@ class SectionPublic(BaseModel):
     id: str
     title: str
     position: int
+    pace: Literal["presenter", "audience"] = Field(
+        default="presenter", description="Run by the facilitator, or a survey at each participant's speed."
+    )
+    started: bool = Field(default=False, description="An audience-paced section that has been started.")
+    finished: bool = Field(default=False, description="An audience-paced section that has been finished.")
 
 
 class OptionPublic(BaseModel):

@@ -20,14 +20,16 @@ async def list_sections(db: AsyncSession, *, session_id: str) -> list[Section]:
     return list(rows.scalars())
 
 
-async def create_section(db: AsyncSession, *, live: LiveSession, title: str) -> Section:
+async def create_section(
+    db: AsyncSession, *, live: LiveSession, title: str, pace: str = "presenter"
+) -> Section:
     """Add a section at the end of the session."""
     if live.closed:
         raise AppError(409, "session_closed", "This session is closed; it takes no new sections.")
     count = await db.scalar(
         select(func.count()).select_from(Section).where(col(Section.session_id) == live.id)
     )
-    section = Section(session_id=live.id, position=(count or 0) + 1, title=title)
+    section = Section(session_id=live.id, position=(count or 0) + 1, title=title, pace=pace)
     db.add(section)
     await db.flush()
     return section
@@ -41,4 +43,11 @@ async def get_section(db: AsyncSession, *, live: LiveSession, section_id: str) -
 
 
 def section_public(section: Section) -> SectionPublic:
-    return SectionPublic(id=section.id, title=section.title, position=section.position)
+    return SectionPublic(
+        id=section.id,
+        title=section.title,
+        position=section.position,
+        pace="audience" if section.pace == "audience" else "presenter",
+        started=section.started_at is not None,
+        finished=section.finished_at is not None,
+    )

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 KEY_TTL_SECONDS = 7 * 24 * 3600
 # A node that stops refreshing its heartbeat for this long no longer counts in presence.
 NODE_TTL_MS = 5000
+# Command connections per process, and how long a command waits for a free one.
+POOL_CONNECTIONS = 32
+POOL_WAIT_SECONDS = 10
 # Reconnecting the subscription: from 0.1 s, doubling up to 2 s.
 RECONNECT_MIN = 0.1
 RECONNECT_MAX = 2.0
@@ -160,14 +163,19 @@ class RedisBackend:
     async def connect(self, deliver: Deliver, on_lost: Callable[[], None]) -> None:
         self._deliver = deliver
         self._on_lost = on_lost
-        # Commands retry twice, quickly; past that the caller hears BrokerUnavailable.
-        self._redis = Redis.from_url(
+        # Commands retry twice, quickly; past that the caller hears BrokerUnavailable. A join burst asks
+        # for far more commands at once than Redis needs connections: they wait for one of a bounded
+        # pool (redis-py's default pool refuses past 100 with MaxConnectionsError instead).
+        pool = BlockingConnectionPool.from_url(
             self._url,
+            max_connections=POOL_CONNECTIONS,
+            timeout=POOL_WAIT_SECONDS,
             decode_responses=True,
             socket_connect_timeout=2,
             socket_timeout=5,
             retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
         )
+        self._redis = Redis.from_pool(pool)  # closing the client closes the pool
         for name, source in (
             ("publish", _PUBLISH),
             ("lease", _LEASE),

@@ -21,6 +21,7 @@ ACTIONS = (
     "question.close",
     "question.reveal",
     "question.hide",
+    "question.reset",
     "moderation",
     "researcher.add",
     "researcher.remove",

@@ -2,7 +2,7 @@
 time of an account's last password change (tokens issued before it are refused).
 
 Revision ID: 6e11ba93f364
-Revises: 2318fe5abfec
+Revises: 7b3f0e4c1a92
 Create Date: 2026-12-01 21:04:01.802721
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import app.db
 
 revision: str = "6e11ba93f364"
-down_revision: str | None = "2318fe5abfec"
+down_revision: str | None = "7b3f0e4c1a92"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -33,10 +33,10 @@ def _operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]
 class TestDescribed:
     async def test_every_route_has_a_typed_reply(self, api: Api) -> None:
         operations = _operations(await _openapi(api))
-        # 12, the two moderation routes of the entries, the research routes (issue 9), and the
-        # session's plan (issue 8: edit, delete, order, two of sections, template, import), breakout
-        # rounds and private messages (issue 10: 8), and logging out (issue 11).
-        assert len(operations) == 40
+        # 12, the two moderation routes of the entries, the research routes (issue 9), the session's
+        # plan (issue 8, 12: edit, delete, order, reset, countdown, five of sections, template, import),
+        # the breakout rounds (issue 10, 8) and logging out (issue 11).
+        assert len(operations) == 45
         downloads = {"/api/sessions/{session_id}/export.zip", "/api/sessions/{session_id}/export.csv"}
         for method, path, operation in operations:
             (status,) = [s for s in operation["responses"] if s.startswith("2")]
@@ -50,7 +50,7 @@ class TestDescribed:
             schema = operation["responses"][status]["content"]["application/json"]["schema"]
             refs = [schema.get("$ref"), schema.get("items", {}).get("$ref")]
             refs += [member.get("$ref") for member in schema.get("oneOf", [])]  # a union by kind
-            refs += [member.get("$ref") for member in schema.get("anyOf", [])]  # a group's or the session's
+            refs += [member.get("$ref") for member in schema.get("anyOf", [])]  # a group's or the whole
             typed = [ref for ref in refs if ref]
             assert typed and all(ref.endswith("Public") for ref in typed), f"{method} {path}: {schema}"
 

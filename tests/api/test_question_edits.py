@@ -109,3 +109,37 @@ class TestReorder:
         for wrong in ([ids[0]], [ids[0], ids[0]], [ids[0], ids[1], "nope"]):
             r = await api.client.put(f"{url(session)}/order", json={"question_ids": wrong}, headers=auth)
             assert_error(r, 422, "invalid", fields={"question_ids"})
+
+
+class TestResetAnswers:
+    async def test_answers_leave_results_and_the_audit_log_says_so(self, api: Api) -> None:
+        auth = await api.quick_facilitator()
+        session = await api.create_session(auth, min_group=3)
+        q = await question(api, auth, session, "Which?")
+        await api.patch_question(auth, session, q, open=True)
+        for i in range(3):
+            joined = await api.join(session)
+            assert (await api.submit(joined, q, choice(q, i % 2), f"a{i}")).ok
+        await api.patch_question(auth, session, q, open=False)
+        assert (await api.results(auth, session, q))["n"] == 3
+        r = await api.client.post(f"{url(session, q)}/reset", headers=auth)
+        assert r.status_code == 200, r.text
+        assert r.json()["closed"] is True
+        shown = await api.results(auth, session, q)
+        assert (shown["n"], shown["hidden"]) == (0, True)
+        csv = await api.client.get(f"{url(session)}/export.csv", headers=auth)
+        assert q["options"][0]["id"] not in csv.text and "Yes" not in csv.text.split("\n", 1)[-1]
+        audit = (await api.client.get(f"{url(session)}/audit", headers=auth)).json()
+        assert "question.reset" in [e["action"] for e in audit["events"]]
+        # The anonymity settings stay locked: people did answer under them.
+        r = await api.client.patch(url(session), json={"settings": {"min_group": 3}}, headers=auth)
+        assert r.status_code == 200
+        r = await api.client.patch(url(session), json={"settings": {"consent_text": "New"}}, headers=auth)
+        assert_error(r, 409, "settings_locked", fields={"settings.consent_text"})
+
+    async def test_in_a_closed_session_it_is_refused(self, api: Api) -> None:
+        auth = await api.quick_facilitator()
+        session = await api.create_session(auth)
+        q = await question(api, auth, session, "Which?")
+        await api.client.patch(url(session), json={"closed": True}, headers=auth)
+        assert_error(await api.client.post(f"{url(session, q)}/reset", headers=auth), 409, "session_closed")

@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import ServerProcess
-from tests.e2e.test_kinds import Watch, add_question, browser, no_sideways_scroll, shot
+from tests.e2e.test_kinds import SHOTS, Watch, add_question, browser, close, no_sideways_scroll, send, shot
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -35,6 +35,7 @@ async def test_a_round_with_three_phones_and_the_console(
         base_url=server_process.http, viewport={"width": 1280, "height": 900}
     )
     console = watch.page(await facilitator.new_page())
+    console.on("dialog", lambda dialog: dialog.accept())
     await console.goto("/login?next=/console")
     await console.fill("#username", "facilitator@example.org")
     await console.fill("#password", PASSWORD)
@@ -46,7 +47,9 @@ async def test_a_round_with_three_phones_and_the_console(
     session_id = console.url.rsplit("/", 1)[1]
     join_url = await console.locator("#join-url").get_attribute("href")
     assert join_url
-    await add_question(console, "Multiple choice", "Which park first?", {"#q-choice-options": "North\nSouth"})
+    question_card = await add_question(
+        console, "Multiple choice", "Which park first?", {"#q-choice-options": "North\nSouth"}
+    )
 
     screen = await browser.new_context(base_url=server_process.http, viewport={"width": 1280, "height": 720})
     await screen.add_cookies(await facilitator.cookies())
@@ -132,7 +135,8 @@ async def test_a_round_with_three_phones_and_the_console(
         await expect(phone.locator("#breakout-message")).to_have_text(
             "From the facilitator: Two minutes left"
         )
-    await shot(console, "breakout-console", full=True)
+    if SHOTS is not None:
+        await console.locator("#breakouts").screenshot(path=str(SHOTS / "breakout-console.png"))
 
     # Report-back: the chosen note on the presenter.
     await console.locator(f'.group-card[aria-label="{pair_name}"] input[type=checkbox]').check()
@@ -143,6 +147,18 @@ async def test_a_round_with_three_phones_and_the_console(
     assert "rather not say" not in await presenter.content()
     await console.click("#report-clear")
     await expect(presenter.locator("#report")).to_be_hidden()
+
+    # Results by group: everyone answers and the question closes; the roll-up (3 answers, k = 3) shows,
+    # but Oak, now empty, is under k, so no group's result does, and the console says why.
+    for phone in phones:
+        await phone.get_by_label("North", exact=True).check()
+        await send(phone)
+    await close(question_card)
+    await console.click("#report-results")
+    await expect(console.locator("#report-status")).to_contain_text("fewer than 3 answers")
+    await expect(presenter.locator("#report h3")).to_have_text(["Everyone"])
+    await expect(presenter.locator("#report")).to_contain_text("Results by group are not shown")
+    await console.click("#report-clear")
 
     # Closing brings every phone back to the plenary.
     await console.click("#round-close")

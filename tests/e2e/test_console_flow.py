@@ -4,8 +4,10 @@ the limit; validation naming the field and the line."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
@@ -15,6 +17,8 @@ from tests.e2e.test_browser import CHROMIUM_ARGS
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
+
+SHOTS = Path(os.environ["THIRDSPACE_SCREENSHOTS"]) if os.environ.get("THIRDSPACE_SCREENSHOTS") else None
 
 
 @pytest.fixture
@@ -59,9 +63,16 @@ async def test_start_next_move_edit_delete(browser: Browser, server_process: Ser
     await console.fill("#q-prompt", "p" * 5000)
     await console.fill("#q-choice-options", "A\nB")
     await console.click("#add-question button[type=submit]")
-    await expect(console.locator('[data-error-for="prompt"]')).to_contain_text("the limit is 500")
+    await expect(console.locator("#q-prompt-error")).to_contain_text("the limit is 500")
     assert len(await console.locator("#q-prompt").input_value()) == 5000
     await expect(console.locator("#add-status")).not_to_contain_text("error.fields")
+    await console.fill("#q-prompt", "Fine?")
+    await console.fill("#q-choice-options", "A\n" + "b" * 5000)
+    await console.click("#add-question button[type=submit]")
+    await expect(console.locator('[data-error-for="choice.options"]')).to_have_text(
+        "Line 2: 5000 characters; the limit is 200. Shorten it by 4800."
+    )
+    assert len(await console.locator("#q-choice-options").input_value()) == 5002
 
     await add(console, "First?", "A\nB")
     await add(console, "Second?", "C\nD")
@@ -102,5 +113,38 @@ async def test_start_next_move_edit_delete(browser: Browser, server_process: Ser
     await expect(console.locator('[data-error-for="choice.options"]')).to_have_text(
         "Line 2 repeats line 1; each option must be different."
     )
+
+    # Sections: a question added after "Add section" belongs to it; reset asks, then clears.
+    await console.fill("#section-title", "Reflections")
+    await console.click("#add-section button[type=submit]")
+    await expect(console.locator("#q-section")).to_have_value(re.compile(r"^[0-9a-f]{32}$"))
+    await add(console, "In a section?", "Yes\nNo")
+    await expect(card(console, "In a section?").locator(".q-section")).to_have_text("Section: Reflections")
+    if SHOTS is not None:
+        await console.screenshot(path=str(SHOTS / "console-questions.png"), full_page=True)
+    await card(console, "First?").get_by_role("button", name="Reset answers").click()
+    await expect(card(console, "First?").locator(".q-status")).to_be_hidden()
+
+    # A template: the saved plan makes a new session; a broken file names its line.
+    async with console.expect_download() as download_info:
+        await console.get_by_role("link", name="Save the plan as a template").click()
+    saved = await (await download_info.value).path()
+    await console.goto("/console")
+    await console.set_input_files(
+        "#template-file",
+        files=[
+            {
+                "name": "bad.json",
+                "mimeType": "application/json",
+                "buffer": b'{\n  "thirdspace_template": 1,\n  "title": ""\n}',
+            }
+        ],
+    )
+    await console.click("#import-template button[type=submit]")
+    await expect(console.locator("#template-error")).to_contain_text("Line 3: title")
+    await console.set_input_files("#template-file", saved)
+    await console.click("#import-template button[type=submit]")
+    await expect(console).to_have_url(re.compile(r"/console/[0-9a-f]{32}$"))
+    await expect(console.locator("#questions .q-prompt")).to_have_text(["First?", "Third?", "In a section?"])
     assert not errors
     await context.close()

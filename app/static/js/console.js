@@ -6,6 +6,7 @@ import { connect } from './socket.js';
 import { charCounter, el, pageData, plural, setText, show, showError } from './ui.js';
 import { flowActions, flowRequest } from './console/flow.js';
 import { createEditMode } from './console/edit.js';
+import { createStructure } from './console/structure.js';
 
 const data = pageData();
 let session = data.session || {};
@@ -51,6 +52,7 @@ const LANGUAGES = {
 };
 
 let busy = false;
+let structure = null; // sections and templates (console/structure.js), once the form exists
 const moderation = createModeration({ base, root: $('moderation') });
 
 // ---------------------------------------------------------------------------------------------
@@ -119,6 +121,7 @@ function questionCard(q, index) {
       }),
       q.comments && q.show_comments ? el('span', { class: 'badge badge-plain', text: 'Comments on the presenter' }) : null,
     ),
+    q.section_id && structure ? el('p', { class: 'small q-section', text: `Section: ${structure.titleOf(q.section_id)}` }) : null,
     el('p', { class: 'small muted q-kind', text: kindText(q) }),
     items.length ? el('ul', { class: 'q-options' }, items.map((text) => el('li', { text }))) : null,
     actions.length ? el('div', { class: 'actions' }, actions) : null,
@@ -156,6 +159,7 @@ function render() {
     ? 'This session was closed without any questions.'
     : 'No questions yet. Add one below.');
   show(ui.questionsEmpty, questions.length === 0);
+  if (structure) structure.setSections(session.sections || []);
   ui.questions.replaceChildren(...questions.map(questionCard));
   moderation.setQuestions(questions, session.current_question_id);
 }
@@ -200,6 +204,7 @@ async function questionAction(action, qid, trigger) {
   if (request === 'cancelled') return;
   if (action === 'edit') {
     editMode.start(q);
+    structure.choose(q.section_id);
     showKindFields();
     promptCounter.update();
     ui.prompt.focus();
@@ -396,6 +401,7 @@ ui.addForm.addEventListener('submit', async (event) => {
     return;
   }
   const request = { kind: kind.name, prompt, ...body };
+  if (structure && structure.chosen()) request.section_id = structure.chosen();
   const comments = ui.addForm.elements.namedItem('comments').checked;
   if (comments) request.comments = true;
   if (ui.addForm.elements.namedItem('moderated').checked && (comments || kind.editor.freeText)) request.moderated = true;
@@ -427,6 +433,9 @@ ui.addForm.addEventListener('submit', async (event) => {
     submit.disabled = false;
   }
 });
+
+structure = createStructure({ base, root: $('structure'), form: ui.addForm, refresh });
+structure.setSections(session.sections || []);
 
 const editMode = createEditMode({
   form: ui.addForm,
@@ -474,6 +483,7 @@ ui.closeButton.addEventListener('click', async () => {
 
 let liveCurrent = null;
 const liveResults = new Map(); // question id -> latest results object
+const liveResponses = new Map(); // question id -> responses received (answers and declines), live
 let liveView = null;
 let liveKey = '';
 let refreshTimer = null;
@@ -504,7 +514,11 @@ function renderLive() {
     liveKey = key;
   }
   const r = liveResults.get(q.id) || null;
-  if (!r) {
+  const received = liveResponses.get(q.id);
+  if (received !== undefined) {
+    // Moves with every response from the first, so the facilitator sees that phones work before k.
+    setText(ui.liveN, `${plural(received, 'response', 'responses')} received.`);
+  } else if (!r) {
     setText(ui.liveN, 'No results yet.');
   } else {
     setText(ui.liveN, `${liveView ? liveView.count(r) : plural(Number(r.n) || 0, 'answer', 'answers')}.`);
@@ -543,8 +557,15 @@ const handlers = {
     liveResults.set(result.question_id, result);
     if (liveCurrent && liveCurrent.id === result.question_id) renderLive();
   },
+  'poll.responses'(counted) {
+    liveResponses.set(counted.question_id, Number(counted.responses) || 0);
+    if (liveCurrent && liveCurrent.id === counted.question_id) renderLive();
+  },
   presence(p) {
-    setText(ui.livePresence, `${plural(Number(p.participants) || 0, 'phone', 'phones')} connected`);
+    const phones = `${plural(Number(p.participants) || 0, 'phone', 'phones')} connected`;
+    // Joined (a phone still reading the information sheet counts) and agreed, counted apart.
+    setText(ui.livePresence, p.joined === undefined ? phones
+      : `${plural(Number(p.joined) || 0, 'person', 'people')} joined · ${Number(p.agreed) || 0} agreed · ${phones}`);
   },
   'entry.new'(message) {
     moderation.onEntry(message);

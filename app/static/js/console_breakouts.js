@@ -20,6 +20,7 @@ let questions = [];
 let selectedTile = null;
 let chosenNotes = new Set();
 let timer = null;
+let poll = null;
 
 function lines(text) {
   return text.split('\n').map((line) => line.trim()).filter(Boolean);
@@ -226,6 +227,7 @@ function groupCard(group) {
   }));
   const card = el('section', { class: 'group-card', dataset: { group: group.id }, 'aria-label': group.name },
     el('h4', {}, `${group.name} · ${plural(group.size, 'person', 'people')}`),
+    typeof group.answered === 'number' ? el('p', { class: 'small' }, `${group.answered} of ${group.size} responded to the question`) : null,
     group.link ? el('p', { class: 'small' }, el('a', { href: group.link, target: '_blank', rel: 'noopener noreferrer' }, group.link)) : null,
     round.open ? el('ul', { class: 'tiles', 'aria-label': `Members of ${group.name}` }, ...(group.members || []).map((t) => el('li', {}, tileButton(t)))) : null,
     round.open && selectedTile ? button('Move here', { class: 'secondary move-here' }, () => move(selectedTile, group.id)) : null,
@@ -249,6 +251,12 @@ function renderRound() {
   };
   facts();
   if (round.open && round.ends_at) timer = setInterval(facts, 1000);
+  // Responses to the group question are not pushed to this panel: look again every few seconds.
+  if (round.open && round.question_id && !poll) {
+    poll = setInterval(() => {
+      if (document.visibilityState === 'visible' && round && round.open) reloadSoon();
+    }, 5000);
+  }
   groupsGrid.replaceChildren(...round.groups.map(groupCard));
   // replaceChildren would write "null": leave out what is not shown.
   plenary.replaceChildren(...[el('h4', {}, `Main room · ${round.plenary}`),

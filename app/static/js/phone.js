@@ -5,6 +5,8 @@ import { mountBreakout } from './phone/breakout.js';
 import { connect } from './socket.js';
 import { charCounter, el, pageData, setText, show } from './ui.js';
 import { isEditing, markMine, renderThanks, startEditing, stopEditing } from './phone/answered.js';
+import { showCountdown } from './countdown.js';
+import { createSurvey } from './phone/survey.js';
 
 const data = pageData();
 const session = data.session || {};
@@ -129,6 +131,18 @@ let view = null; // its result view (when results are visible)
 let renderedKey = ''; // which question the input was built for
 let results = null; // latest poll.results for the current question
 let sessionClosed = false;
+let serverCurrent = null; // the facilitator's current question (session.state)
+const survey = createSurvey(); // an audience-paced section, when one runs
+
+function answeredIds() {
+  return new Set([...Object.keys(answers), ...Object.keys(sentEntries)]);
+}
+
+// What the phone shows: the survey's question while a section runs at the audience's pace, else the
+// facilitator's current question.
+function pickCurrent() {
+  return survey.active() ? survey.current() : serverCurrent;
+}
 
 function setStatus(message) {
   setText(ui.answerStatus, message);
@@ -327,7 +341,16 @@ function renderQuestion() {
     ? 'Thank you for taking part. You can close this page.'
     : 'The next question will appear here by itself when the facilitator starts it. Keep this page open.');
   show(ui.thanks, false);
+  setText($('survey-progress'), survey.progress());
+  show($('survey-progress'), !!survey.progress());
+  show($('next-question'), false);
+  if (survey.finished()) {
+    setText(ui.waitingLead, 'You have answered every question in this part. Thank you!');
+    setText(ui.waitingNext, 'The facilitator will continue when everyone is ready. Keep this page open.');
+  }
+  show($('survey-restart'), survey.finished());
   if (!current) {
+    showCountdown($('countdown'), null);
     show(ui.waiting, true);
     show(ui.question, false);
     renderedKey = '';
@@ -339,6 +362,7 @@ function renderQuestion() {
   show(ui.waiting, false);
   show(ui.question, true);
   setText(ui.prompt, current.prompt || '');
+  showCountdown($('countdown'), sessionClosed ? null : current);
 
   if (structureKey(current) !== renderedKey) {
     buildQuestion();
@@ -377,6 +401,11 @@ function renderQuestion() {
     // Answered (and not changing it): the thanks screen instead of a form that still looks active.
     const thanked = !kind.accumulates && latest && !latest.pending && !isEditing(current.id)
       && renderThanks(ui, { answer: latest, describe: (value) => input.describe(value) });
+    setText($('thanks-next'), survey.active()
+      ? 'You can change it until the facilitator finishes this part. Press “Next question” when you are ready.'
+      : 'You can change it until the question closes. The next question will appear here by itself.');
+    // In a survey, the next question is one tap away once this one is answered (or sent to).
+    show($('next-question'), survey.active() && (thanked || (kind.accumulates && (sentEntries[current.id] || []).length > 0)));
     show(ui.form, !thanked);
     setFormEnabled(!thanked);
     if (thanked) {
@@ -540,7 +569,8 @@ const handlers = {
       results = null;
       setText(ui.commentStatus, '');
     }
-    current = next;
+    serverCurrent = next;
+    current = pickCurrent();
     if (current && !current.results_visible) {
       results = null;
     }
@@ -583,6 +613,29 @@ const handlers = {
     setStatus(message);
     renderSent();
     if (!kind || !kind.accumulates) renderQuestion();
+  },
+
+  'survey.state'(data) {
+    survey.set(data.survey || null, answeredIds());
+    current = pickCurrent();
+    results = null;
+    setStatus('');
+    renderQuestion();
+    if (survey.active()) announce(`${survey.title()}: answer at your own pace.`);
+  },
+
+  'question.reset'(data) {
+    // The facilitator reset this question's answers: what this phone sent is gone.
+    delete answers[data.question_id];
+    delete sentEntries[data.question_id];
+    save(KEYS.answers, answers);
+    save(KEYS.sent, sentEntries);
+    stopEditing(data.question_id);
+    if (current && current.id === data.question_id) {
+      setStatus('The facilitator cleared the answers to this question. You can answer it again.');
+      if (input && !(kind && kind.accumulates)) input.clear();
+      renderQuestion();
+    }
   },
 
   'answers.mine'(own) {
@@ -747,4 +800,19 @@ ui.changeAnswer.addEventListener('click', () => {
   renderQuestion();
   const first = ui.form.querySelector('input, textarea, select');
   if (first) first.focus();
+});
+
+$('next-question').addEventListener('click', () => {
+  survey.next();
+  current = pickCurrent();
+  results = null;
+  setStatus('');
+  renderQuestion();
+  if (current) announce(`Next question: ${current.prompt}`);
+});
+
+$('survey-restart').addEventListener('click', () => {
+  survey.restart();
+  current = pickCurrent();
+  renderQuestion();
 });

@@ -1,8 +1,10 @@
+import { api } from './api.js';
 import { kindOf } from './kinds/index.js';
 import { dropOverflow, keyedList } from './kinds/common.js';
 import { connect } from './socket.js';
 import { el, fitText, pageData, plural, setText, show } from './ui.js';
 import { createPager } from './presenter/paging.js';
+import { showCountdown } from './countdown.js';
 import { bindKeys, createStepper, setupBigQr, setupFullscreen, setupTheme } from './presenter/keys.js';
 
 const data = pageData();
@@ -34,6 +36,7 @@ let current = null;
 let results = null;
 let view = null; // the current question's view, from its kind module
 let viewKey = '';
+const sectionTitles = new Map(Object.entries(data.sections || {}));
 let responses = null; // {question_id, responses}: answers and declines together, live
 let resultsOff = false; // H: this screen shows the options without the result
 const pager = createPager(ui.view, ui.pageNote);
@@ -81,6 +84,8 @@ function questionKey(q) {
 
 function renderState() {
   if (!current) {
+    showCountdown($('countdown'), null);
+    show($('section-name'), false);
     setText(ui.responses, '');
     setText(ui.prompt, 'Waiting for the first question');
     show(ui.badge, false);
@@ -95,6 +100,8 @@ function renderState() {
     return;
   }
   setText(ui.prompt, current.prompt || '');
+  renderSection();
+  showCountdown($('countdown'), current);
   if (current.closed) {
     setText(ui.badge, 'Closed');
     ui.badge.className = 'badge badge-closed';
@@ -116,6 +123,22 @@ function renderState() {
   }
   show(ui.view, true);
   renderResults();
+}
+
+// The section title above the question (sections come from the page, and from the API when the
+// facilitator added one after this page was loaded).
+function renderSection() {
+  const id = current && current.section_id;
+  const title = id ? sectionTitles.get(id) : '';
+  setText($('section-name'), title || '');
+  show($('section-name'), !!title);
+  if (id && !sectionTitles.has(id)) {
+    sectionTitles.set(id, '');
+    api('GET', `/api/sessions/${encodeURIComponent(sid)}`).then((detail) => {
+      for (const section of detail.sections || []) sectionTitles.set(section.id, section.title);
+      renderSection();
+    }).catch(() => {});
+  }
 }
 
 function renderResponses() {

@@ -50,6 +50,12 @@ export function flowActions(q, index, session) {
   } else if (q.open && !q.closed) {
     move.push(button('Edit', 'edit', q.id, 'secondary small-button'));
   }
+  if (q.open && !q.closed) {
+    move.push(q.closes_at
+      ? button('Stop the countdown', 'countdown-stop', q.id, 'secondary small-button')
+      : button('Close in 1 minute', 'countdown', q.id, 'secondary small-button'));
+  }
+  if (q.open || q.closed) move.push(button('Reset answers', 'reset', q.id, 'danger small-button'));
   return { actions, move };
 }
 
@@ -82,6 +88,15 @@ export function flowRequest(action, q, session, base) {
     if (at === -1 || to < 0 || to >= ids.length) return null;
     [ids[at], ids[to]] = [ids[to], ids[at]];
     return () => api('PUT', `${base}/order`, { question_ids: ids });
+  }
+  if (action === 'countdown' || action === 'countdown-stop') {
+    return () => api('PUT', `${url}/countdown`, { seconds: action === 'countdown' ? 60 : null });
+  }
+  if (action === 'reset') {
+    const message = `Reset the answers to “${q.prompt}”?\n\nEvery answer, entry, vote and comment to it is deleted: `
+      + 'it leaves the results and every export made from now on. This cannot be undone.';
+    if (!window.confirm(message)) return 'cancelled';
+    return () => api('POST', `${url}/reset`);
   }
   if (action === 'delete') {
     if (!window.confirm(`Delete “${q.prompt}”?\n\nIt was never opened, so nobody answered it. This cannot be undone.`)) {

@@ -20,7 +20,7 @@ export const editor = {
   },
   read(form) {
     const lines = readLines(form, name, 'options');
-    const problem = checkLines(lines, { min: 2, max: 30, noun: 'option', nouns: 'options' });
+    const problem = checkLines(lines, { min: 2, max: 30, noun: 'option', nouns: 'options', chars: 200 });
     return {
       body: { options: lines.map((l) => l.text), multiple: control(form, name, 'multiple').checked },
       problems: problem ? { options: problem } : {},

@@ -103,7 +103,15 @@ export function readLines(form, kind, name) {
 // mistakes are caught before a round trip. Lengths are left to the server, whose error.fields
 // name the item ("options.2"), which the console turns into a line number.
 // Returns a sentence, or null.
-export function checkLines(lines, { min, max, noun, nouns }) {
+export function checkLines(lines, { min, max, noun, nouns, chars = 0 }) {
+  // Each line's length, counted as the server counts it (code points, trimmed): a long paste is
+  // refused with the limit, never cut.
+  for (const entry of chars ? lines : []) {
+    const used = Array.from(entry.text).length;
+    if (used > chars) {
+      return `Line ${entry.line}: ${used} characters; the limit is ${chars}. Shorten it by ${used - chars}.`;
+    }
+  }
   if (lines.length < min) {
     return `Give at least ${min} ${nouns}, one per line.`;
   }

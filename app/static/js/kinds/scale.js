@@ -68,7 +68,7 @@ export const editor = {
     const problems = {};
     const statements = readLines(form, name, 'statements');
     const problem = checkLines(statements, {
-      min: 1, max: 20, noun: 'statement', nouns: 'statements',
+      min: 1, max: 20, noun: 'statement', nouns: 'statements', chars: 300,
     });
     if (problem) problems.statements = problem;
     const points = Number(control(form, name, 'points').value) || 5;
