@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import secrets
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -83,6 +85,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.secret_key()
     if not _migrated(settings):
         return _fail(NOT_MIGRATED)
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its metrics there and any worker's /metrics adds them up (app/metrics.py);
+        # a new folder per start, so no dead worker's counts linger. Set before the workers import.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="thirdspace-metrics-")
     uvicorn.run(
         "app.main:create_app",
         factory=True,

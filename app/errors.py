@@ -18,8 +18,10 @@ _STATUS_CODES = {
     404: ("not_found", "Nothing is here, or it is not yours."),
     405: ("method_not_allowed", "This address does not take that method."),
     409: ("conflict", "The current state does not allow this."),
+    413: ("body_too_large", "The request body is too large. Send less."),
     422: ("invalid", "Some fields are invalid; see error.fields."),
     429: ("too_many_attempts", "Too many attempts. Wait a little, then try again."),
+    503: ("server_busy", "The server is busy. Wait a few seconds, then try again."),
 }
 
 
@@ -47,14 +49,15 @@ _WHEN = {
     403: "The credential is valid but its role may not do this, or a cookie write lacks `X-CSRF-Token`.",
     404: "Missing, or not yours.",
     409: "The state forbids it.",
+    413: "The body is over the route's limit (`body_too_large`); nothing was read or recorded.",
     422: "Fields are invalid; `error.fields` names them.",
     429: "Too many attempts; `Retry-After` says when to try again.",
+    503: "The server is too busy to queue this (`server_busy`); `Retry-After` says when to try again.",
 }
-_HEADERS: dict[int, dict[str, Any]] = {
-    429: {
-        "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
-    },
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
 }
+_HEADERS: dict[int, dict[str, Any]] = {429: _RETRY_AFTER, 503: _RETRY_AFTER}
 
 
 def error_responses(*statuses: int, **when: str) -> dict[int | str, dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import errors, pages, sockets
+from app import errors, metrics, pages, sockets
 from app.api import auth as auth_api
 from app.api import breakouts as breakouts_api
 from app.api import entries as entries_api
@@ -32,6 +33,7 @@ from app.config import ConfigError, Settings, get_settings
 from app.countdown import Countdowns
 from app.db import Database
 from app.gcpolicy import FullCollections
+from app.limits import BodyLimit, BoundedCache
 from app.migrate import schema_is_current
 from app.polls import service as polls_service
 from app.polls.results import PhoneResultsGate, ResultsTicker
@@ -87,6 +89,26 @@ def join_budget(settings: Settings) -> JoinBudget:
     )
 
 
+def _sample(app: FastAPI) -> dict[str, Any]:
+    """The gauges of app/metrics.py, read from this process's hub, presence and writers."""
+    hub: Hub = app.state.hub
+    # Read-only looks at the hub's subscriptions: each open socket holds exactly one, on its session's
+    # channels; the process's own listeners (results ticker, breakouts) listen elsewhere.
+    subscriptions = {
+        sub
+        for channel, subs in hub._subscribers.items()
+        if channel.startswith(channels.SESSION_PREFIX)
+        for sub in subs
+    }
+    presence = app.state.presence
+    return {
+        "sockets": len(subscriptions),
+        "participants": sum(presence._counts.values()),
+        "hub_lag": max((len(sub._items) for sub in subscriptions), default=0),
+        "queued": {w.name: w.queued for w in (app.state.writer, app.state.joins)},
+    }
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -124,16 +146,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
 
         app.state.database = database
-        app.state.snapshots = {}
+        app.state.snapshots = BoundedCache(settings.SNAPSHOT_CACHE_MAX)
         app.state.hub = hub
-        app.state.writer = AnswerWriter(database, hub, batch_max=settings.WRITER_BATCH_MAX)
+        app.state.writer = AnswerWriter(
+            database, hub, batch_max=settings.WRITER_BATCH_MAX, queue_max=settings.WRITER_QUEUE_MAX
+        )
         app.state.ticker = ResultsTicker(database, hub, tick_seconds=settings.RESULTS_TICK_SECONDS)
         app.state.presence = Presence(report_presence, store=hub.presence_store)
         shared = hub.shared_counts
         if shared is not None:
             # Every process counts wrong join codes together, under one key an hour.
             app.state.join_limiter = JoinLimiter(join_budget(settings), counts=shared, hour_keys=shared)
-        app.state.joins = JoinWriter(database, batch_max=settings.WRITER_BATCH_MAX)
+        app.state.joins = JoinWriter(
+            database, batch_max=settings.WRITER_BATCH_MAX, queue_max=settings.JOIN_QUEUE_MAX
+        )
         app.state.open_sessions = OpenSessionsByCode(database)
         app.state.breakouts = BreakoutLive(database, hub, batch_max=settings.WRITER_BATCH_MAX)
         await app.state.breakouts.start()
@@ -141,6 +167,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.writer.start()
         await app.state.ticker.start()
         await app.state.presence.start()
+        app.state.sampler = metrics.Sampler(functools.partial(_sample, app))
+        await app.state.sampler.start()
         app.state.countdowns = Countdowns(database, hub)
         await app.state.countdowns.start()
         app.state.collections = FullCollections(settings.GC_FULL_COLLECTION_SECONDS)
@@ -154,9 +182,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await warming
             await app.state.collections.stop()
-            await app.state.breakouts.stop()
-            await app.state.writer.stop()
-            await app.state.joins.stop()
+            await app.state.sampler.stop()
+            # uvicorn has closed every socket with 1012 by now; commit what they sent (each writer gives
+            # up after a bounded wait, so a stuck database cannot hang the shutdown).
+            await asyncio.gather(app.state.breakouts.stop(), app.state.writer.stop(), app.state.joins.stop())
             await app.state.countdowns.stop()
             await app.state.presence.stop()
             await app.state.ticker.stop()
@@ -190,6 +219,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_exception_handler(BrokerUnavailable, broker_unavailable)
 
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
 
     app.include_router(auth_api.router)

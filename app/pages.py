@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from typing import Annotated, Any
@@ -10,15 +11,18 @@ from urllib.parse import quote
 import segno
 from fastapi import APIRouter, Form, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from sqlalchemy import text
 
+from app import metrics
 from app.api.auth import login as api_login
 from app.api.sessions import links, session_public
 from app.auth import security
+from app.auth import service as auth_service
 from app.auth.deps import CSRF_COOKIE, LOGIN_COOKIE, account_from_token
 from app.auth.models import Account
 from app.db import Db
-from app.errors import AppError
+from app.errors import AppError, ErrorPublic
 from app.polls import sections as sections_service
 from app.sessions import service as sessions_service
 from app.sessions import sheet
@@ -68,7 +72,39 @@ async def favicon() -> Response:
 
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
+    """Alive: the process answers (a liveness check)."""
     return {"status": "ok"}
+
+
+# 2 s: a database that takes longer for SELECT 1 is not one to send people to.
+READY_TIMEOUT_SECONDS = 2.0
+
+
+@router.get("/readyz", responses={503: {"model": ErrorPublic, "description": "Not ready: see the message."}})
+async def readyz(request: Request) -> Response:
+    """Ready: the database answers, and the broker when one is configured (a readiness check for a
+    proxy or an orchestrator; 503 `not_ready` naming what is down)."""
+    app = request.app
+    down = []
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS), app.state.database.read_session() as db:
+            await db.execute(text("SELECT 1"))
+    except Exception:
+        down.append("the database")
+    shared = app.state.settings.BROKER_URL != "memory://"
+    if shared and not app.state.hub.broker_up:
+        down.append("the broker (Redis)")
+    if down:
+        error = AppError(503, "not_ready", f"Not ready: {' and '.join(down)} cannot be reached.")
+        return JSONResponse(error.body(), status_code=503)
+    return JSONResponse({"status": "ready", "database": "ok", "broker": "ok" if shared else "none"})
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+async def metrics_page() -> Response:
+    """Prometheus metrics (text format): sockets, answers, writer batches, fan-out, hub lag."""
+    body, content_type = metrics.render()
+    return Response(body, media_type=content_type)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -170,6 +206,12 @@ async def logout(request: Request, db: Db, csrf_token: Annotated[str, Form()] = 
         raise AppError(
             403, "csrf_failed", "This form lacks the page's CSRF token; reload the page and try again."
         )
+    if found is not None:
+        # The cookie is deleted below, and the token it held ends too (a copy of it is worth nothing).
+        token = request.cookies[LOGIN_COOKIE]
+        parsed = security.read_access_token(request.app.state.secret_key, token)
+        if parsed is not None:
+            await auth_service.revoke_token(db, token=token, expires_at=parsed.expires_at)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(LOGIN_COOKIE)
     response.delete_cookie(CSRF_COOKIE)

@@ -23,6 +23,7 @@ from app.auth.deps import LOGIN_COOKIE, account_from_token, bearer_token
 from app.breakouts import live as breakouts_live
 from app.breakouts import service as breakouts_service
 from app.db import Database
+from app.limits import MessageBudget
 from app.polls import aggregation, survey
 from app.polls import mine as polls_mine
 from app.polls import results as polls_results
@@ -46,6 +47,11 @@ RESTARTING_CODE = 1012
 # Messages one phone may have waiting for the writer at once; a phone sends one at a time, so 16 only
 # bites a misbehaving client, whose further messages are refused instead of growing the writer's queue.
 ANSWERS_IN_FLIGHT = 16
+# THIRDSPACE_SOCKET_MESSAGES_PER_SECOND: past it a message is refused, nothing recorded.
+RATE_LIMITED = {
+    "code": "rate_limited",
+    "message": "Too many messages from this phone; wait a second, then send it again.",
+}
 TOO_MANY_PENDING = {
     "code": "too_many_pending",
     "message": "Too many messages are waiting to be saved; wait for their replies, then send again.",
@@ -131,7 +137,7 @@ class _Phone:
     """What one phone's socket does with its messages: answers, upvotes and comments go to the writer,
     whose reply comes back through the socket's own queue."""
 
-    __slots__ = ("breakouts", "in_flight", "link", "participant_id", "session_id", "sub", "writer")
+    __slots__ = ("breakouts", "budget", "in_flight", "link", "participant_id", "session_id", "sub", "writer")
 
     def __init__(
         self,
@@ -141,9 +147,11 @@ class _Phone:
         participant_id: str,
         breakouts: breakouts_live.BreakoutLive | None = None,
         link: breakouts_live.PhoneLink | None = None,
+        budget: MessageBudget | None = None,
     ) -> None:
         self.breakouts = breakouts
         self.link = link
+        self.budget = budget or MessageBudget(rate=5.0, burst=20)
         self.sub = sub
         self.writer = writer
         self.session_id = session_id
@@ -156,6 +164,10 @@ class _Phone:
             message = decode_client(text)
         except EnvelopeError as e:
             sub.deliver(_error(e.code, e.message))
+            return
+        if not self.budget.take():
+            refusal = {"id": message.id, **RATE_LIMITED} if message.id is not None else RATE_LIMITED
+            sub.deliver(encode(f"{message.type}.error" if message.id is not None else "error", refusal))
             return
         if message.type in breakouts_live.PHONE_MESSAGES and self.breakouts and self.link:
             # Notes, +1s, private messages, choosing a group: app/breakouts/live.py.
@@ -282,7 +294,11 @@ async def participant_socket(websocket: WebSocket, session_id: str) -> None:
             breakouts: breakouts_live.BreakoutLive = app.state.breakouts
             link = await breakouts.attach(sub, session_id, participant_id)
             try:
-                phone = _Phone(sub, writer, session_id, participant_id, breakouts, link)
+                limits = app.state.settings
+                budget = MessageBudget(
+                    rate=limits.SOCKET_MESSAGES_PER_SECOND, burst=limits.SOCKET_MESSAGE_BURST
+                )
+                phone = _Phone(sub, writer, session_id, participant_id, breakouts, link, budget)
                 await _serve(websocket, sub, phone.on_message)
             finally:
                 breakouts.detach(link)

@@ -15,6 +15,11 @@ import schemathesis
 # Participants joined before the run (no joins during it, so the join limit cannot get in the way).
 _TOKENS = Path(os.environ["THIRDSPACE_FUZZ_PARTICIPANTS"]).read_text().split()
 _next = 0
+# Logins of the fuzzing account, one for each call of the logout route, which ends the one it is sent.
+_LOGINS = Path(os.environ["THIRDSPACE_FUZZ_LOGINS"]).read_text().split()
+_next_login = 0
+
+LOGOUT = "/api/auth/logout"
 
 
 CONSENT = "/api/sessions/{session_id}/consent"
@@ -38,6 +43,18 @@ class FreshParticipant:
         # When the pool runs out the last one is used again: its calls are then 401 or 409, both documented.
         token = _TOKENS[min(_next, len(_TOKENS) - 1)]
         _next += 1
+        return token
+
+    def set(self, case: Any, data: str, context: Any) -> None:
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
+@schemathesis.auth(refresh_interval=None).apply_to(path=LOGOUT)
+class FreshLogin:
+    def get(self, case: Any, context: Any) -> str:
+        global _next_login
+        token = _LOGINS[min(_next_login, len(_LOGINS) - 1)]
+        _next_login += 1
         return token
 
     def set(self, case: Any, data: str, context: Any) -> None:

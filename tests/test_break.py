@@ -55,8 +55,9 @@ class Node:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        # Worker processes each import the app: on a busy 2-core machine that takes a while.
-        deadline = time.monotonic() + 30 * self.workers
+        # Worker processes each import the app: on a busy 2-core machine that takes a while (30 s
+        # passed with an empty log at load 12).
+        deadline = time.monotonic() + 60 * self.workers
         while True:
             try:
                 if httpx.get(f"{self.http}/healthz", timeout=1).status_code == 200:

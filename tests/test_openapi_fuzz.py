@@ -23,6 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.auth.security import issue_access_token
+from app.config import Settings
 from tests.conftest import ServerProcess
 from tests.factories import PASSWORD
 
@@ -31,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MAX_EXAMPLES = 20
 # Consent and withdrawal each use up participants (declining and withdrawing delete them).
 PARTICIPANTS = 200
+# The logout route ends the login it is sent with: one each.
+LOGINS = 200
 
 # (method, path, check, why): the only checks switched off, each for one route and one reason.
 SKIPPED = [
@@ -133,6 +137,11 @@ def test_schemathesis_finds_nothing(server_process: ServerProcess, tmp_path: Pat
             assert r.status_code == 200, r.text
             tokens.append(r.json()["participant_token"])
     (tmp_path / "participants.txt").write_text("\n".join(tokens))
+    # Logins for the logout route to end (signed here with the server's key: argon2 for each is slow).
+    secret = Settings(DATA_DIR=server.base, ENVIRONMENT="development").secret_key()
+    ((account_id,),) = server.sql("SELECT id FROM account WHERE email = 'facilitator@example.org'")
+    logins = [issue_access_token(secret, account_id, 3600) for _ in range(LOGINS)]
+    (tmp_path / "logins.txt").write_text("\n".join(logins))
     skipped = "".join(
         f'\n[[operations]]\ninclude-method = "{method}"\ninclude-path = "{path}"\n'
         f"checks.{check}.enabled = false  # {why}\n"
@@ -153,6 +162,7 @@ def test_schemathesis_finds_nothing(server_process: ServerProcess, tmp_path: Pat
         "PYTHONPATH": str(ROOT),
         "THIRDSPACE_FUZZ_TOKEN": auth["Authorization"].removeprefix("Bearer "),
         "THIRDSPACE_FUZZ_PARTICIPANTS": str(tmp_path / "participants.txt"),
+        "THIRDSPACE_FUZZ_LOGINS": str(tmp_path / "logins.txt"),
     }
     started = time.monotonic()
     run = subprocess.run(

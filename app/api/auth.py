@@ -1,4 +1,4 @@
-"""POST /api/auth/token: a bearer token for an account."""
+"""POST /api/auth/token: a bearer token for an account; POST /api/auth/logout ends it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from fastapi import APIRouter, Form, Request
 from app.api.common import client_address, refuse_if_limited
 from app.auth import security
 from app.auth import service as auth_service
-from app.auth.schemas import TokenPublic
+from app.auth.deps import FACILITATOR_REFUSALS, LOGIN_COOKIE, CurrentAccount, bearer_token
+from app.auth.schemas import LogoutPublic, TokenPublic
+from app.db import Db
 from app.errors import AppError, error_responses
 
 router = APIRouter(prefix="/api/auth", tags=["accounts"])
@@ -55,3 +57,15 @@ async def create_token(
     """Exchange an e-mail address and password for a bearer token (form fields, not JSON)."""
     token = await login(request, email=username, password=password)
     return TokenPublic(access_token=token, expires_in=request.app.state.settings.ACCESS_TOKEN_SECONDS)
+
+
+@router.post("/logout", responses=error_responses(*FACILITATOR_REFUSALS))
+async def logout(request: Request, db: Db, account: CurrentAccount) -> LogoutPublic:
+    """End the login this request was made with (its bearer token, or the login cookie with
+    `X-CSRF-Token`): the token is refused from now on, everywhere. Other logins of the account go on;
+    a password change (`thirdspace user password`) ends them all."""
+    token = bearer_token(request.headers.get("authorization")) or request.cookies.get(LOGIN_COOKIE, "")
+    parsed = security.read_access_token(request.app.state.secret_key, token)
+    assert parsed is not None and parsed.account_id == account.id  # CurrentAccount has checked it
+    await auth_service.revoke_token(db, token=token, expires_at=parsed.expires_at)
+    return LogoutPublic()

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import security
+from app.auth import service as auth_service
 from app.auth.models import Account, Role
 from app.db import Db
 from app.errors import AppError
@@ -53,11 +54,17 @@ def _unauthenticated() -> AppError:
 
 
 async def account_from_token(db: Db, secret: str, token: str) -> Account | None:
-    """The account a signed access token names, if the token is valid and the account exists."""
+    """The account a signed access token names, if the token is valid, the account exists, and the
+    login was not ended (logged out, or the password changed since)."""
     parsed = security.read_access_token(secret, token)
     if parsed is None:
         return None
-    return await db.get(Account, parsed.account_id)
+    account = await db.get(Account, parsed.account_id)
+    if account is None or auth_service.issued_before_password_change(account, parsed.issued_at_ms):
+        return None
+    if await auth_service.is_revoked(db, token=token):
+        return None
+    return account
 
 
 async def _current_account(

@@ -11,3 +11,7 @@ class TokenPublic(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105  (the OAuth2 token type, not a secret)
     expires_in: int
+
+
+class LogoutPublic(BaseModel):
+    logged_out: Literal[True] = True

@@ -39,28 +39,37 @@ def _sign(secret: str, purpose: str, payload: str) -> str:
 class AccessToken:
     account_id: str
     expires_at: int
+    # Milliseconds since the epoch: a password change refuses every token issued before it.
+    issued_at_ms: int
 
 
 def issue_access_token(secret: str, account_id: str, lifetime_seconds: int) -> str:
-    """`a.<account id>.<expiry>.<signature>`: stateless, checked with the server's secret."""
-    payload = f"{account_id}.{int(time.time()) + lifetime_seconds}"
+    """`a.<account id>.<issued, ms>.<expiry, s>.<signature>`: checked with the server's secret, then
+    against the account's password changes and the logged-out tokens (app.auth.deps)."""
+    issued_ms = time.time_ns() // 1_000_000
+    payload = f"{account_id}.{issued_ms}.{issued_ms // 1000 + lifetime_seconds}"
     return f"a.{payload}.{_sign(secret, 'access', payload)}"
 
 
 def read_access_token(secret: str, token: str) -> AccessToken | None:
     parts = token.split(".")
-    if len(parts) != 4 or parts[0] != "a":
+    if len(parts) != 5 or parts[0] != "a":
         return None
-    payload = f"{parts[1]}.{parts[2]}"
-    if not hmac.compare_digest(parts[3], _sign(secret, "access", payload)):
+    payload = ".".join(parts[1:4])
+    if not hmac.compare_digest(parts[4], _sign(secret, "access", payload)):
         return None
     try:
-        expires = int(parts[2])
+        issued_ms, expires = int(parts[2]), int(parts[3])
     except ValueError:
         return None
     if expires < time.time():
         return None
-    return AccessToken(parts[1], expires)
+    return AccessToken(parts[1], expires, issued_ms)
+
+
+def access_token_hash(token: str) -> str:
+    """How a logged-out token is kept: never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def csrf_token_for(secret: str, login_token: str) -> str:

@@ -1,15 +1,17 @@
-"""Accounts: create, authenticate, look up."""
+"""Accounts: create, authenticate, look up; end logins (logging out, changing the password)."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.auth import security
-from app.auth.models import Account, Role
+from app.auth.models import Account, RevokedToken, Role
+from app.db import insert_for, table_of, utcnow
 
 
 class AccountExists(ValueError):
@@ -30,8 +32,9 @@ async def create_account(
 
 
 async def set_password(db: AsyncSession, *, account: Account, password: str) -> None:
-    """Replace an account's password."""
+    """Replace an account's password, and end every login made with the old one."""
     account.password_hash = security.hash_password(password)
+    account.tokens_valid_after = utcnow()
     db.add(account)
     await db.flush()
 
@@ -50,3 +53,26 @@ async def authenticate(db: AsyncSession, *, email: str, password: str) -> Accoun
         security.verify_password, password, account.password_hash if account else None
     )
     return account if ok and account is not None else None
+
+
+async def revoke_token(db: AsyncSession, *, token: str, expires_at: int) -> None:
+    """End one login (logging out): its token is refused from now on. Tokens past their expiry are
+    dropped from the list on the way (they are refused anyway)."""
+    now = utcnow()
+    await db.execute(delete(RevokedToken).where(col(RevokedToken.expires_at) < now))
+    stmt = insert_for(db, table_of(RevokedToken)).values(
+        token_hash=security.access_token_hash(token),
+        expires_at=datetime.fromtimestamp(expires_at, UTC),
+    )
+    await db.execute(stmt.on_conflict_do_nothing(index_elements=["token_hash"]))
+
+
+async def is_revoked(db: AsyncSession, *, token: str) -> bool:
+    """Whether this token was ended by logging out."""
+    return await db.get(RevokedToken, security.access_token_hash(token)) is not None
+
+
+def issued_before_password_change(account: Account, issued_at_ms: int) -> bool:
+    """Whether a token was issued before the account's latest password change."""
+    changed = account.tokens_valid_after
+    return changed is not None and issued_at_ms < int(changed.timestamp() * 1000)

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from app.batching import GroupCommit
+from app.batching import GroupCommit, Refusal
 from app.breakouts import service
 from app.breakouts.models import BreakoutMember
 from app.breakouts.schemas import GroupChooseIn, GroupDeclineIn, NoteIn, PlusIn, PrivateIn
@@ -339,3 +339,8 @@ class BreakoutWriter(GroupCommit[_Pending]):
         for pending in batch:
             if not pending.done.done():
                 pending.done.set_result(SERVER_ERROR)
+
+    def _refuse(self, item: _Pending, why: Refusal) -> None:
+        # Not queued (full, or stopping): nothing recorded, the phone sends it again.
+        if not item.done.done():
+            item.done.set_result(service.Refused(why.code, why.message))

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app import metrics
 from app.db import Database, insert_for, rowcount, table_of, utcnow
 from app.polls import aggregation, entries
 from app.polls.kinds import kind_of
@@ -445,4 +446,6 @@ async def publish_results(hub: Hub, *, question: Question, result: ResultsPublic
     targets: tuple[str, ...] = (channels.presenters(question.session_id),)
     if question.results_visible:
         targets += (channels.participants(question.session_id),)
+    started = time.perf_counter()
     await hub.publish(targets, "poll.results", result.data(), seq_key=question.session_id)
+    metrics.FANOUT_SECONDS.observe(time.perf_counter() - started)

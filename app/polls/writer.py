@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.batching import GroupCommit
+from app import metrics
+from app.batching import QUEUE_MAX, GroupCommit, Refusal
 from app.db import Database, insert_for, table_of, utcnow
 from app.polls import storing
 from app.polls.entries import APPROVED, PENDING
@@ -75,6 +76,7 @@ class _Pending:
         if self.replied:
             return
         self.replied = True
+        metrics.ANSWERS.labels("acked" if outcome.ok else "refused").inc()
         try:
             self.reply(outcome)
         except Exception:
@@ -97,8 +99,8 @@ class _Batch:
 class AnswerWriter(GroupCommit[_Pending]):
     name = "answer-writer"
 
-    def __init__(self, database: Database, hub: Hub, *, batch_max: int) -> None:
-        super().__init__(batch_max=batch_max)
+    def __init__(self, database: Database, hub: Hub, *, batch_max: int, queue_max: int = QUEUE_MAX) -> None:
+        super().__init__(batch_max=batch_max, queue_max=queue_max)
         self._database = database
         self._hub = hub
 
@@ -139,6 +141,10 @@ class AnswerWriter(GroupCommit[_Pending]):
             type_=type_,
         )
         return await future
+
+    def _refuse(self, item: _Pending, why: Refusal) -> None:
+        # Nothing recorded; the phone keeps the message and sends it again (same id).
+        item.resolve(refused(why.code, why.message))
 
     def _fail(self, batch: list[_Pending]) -> None:
         failed = refused("server_error", "This could not be saved; please send it again.")

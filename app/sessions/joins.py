@@ -11,8 +11,9 @@ from sqlalchemy import insert, select
 from sqlmodel import col
 
 from app.auth.security import hash_participant_token
-from app.batching import GroupCommit
+from app.batching import QUEUE_MAX, GroupCommit, Refusal
 from app.db import Database, new_id, utcnow
+from app.errors import AppError
 from app.sessions.models import LiveSession, Participant
 from app.sessions.service import open_session_by_code
 
@@ -73,8 +74,8 @@ class _Join:
 class JoinWriter(GroupCommit[_Join]):
     name = "join-writer"
 
-    def __init__(self, database: Database, *, batch_max: int) -> None:
-        super().__init__(batch_max=batch_max)
+    def __init__(self, database: Database, *, batch_max: int, queue_max: int = QUEUE_MAX) -> None:
+        super().__init__(batch_max=batch_max, queue_max=queue_max)
         self._database = database
 
     async def join(
@@ -120,6 +121,11 @@ class JoinWriter(GroupCommit[_Join]):
         for j in batch:
             if not j.done.done():
                 j.done.set_result(j.session_id in open_ids)
+
+    def _refuse(self, item: _Join, why: Refusal) -> None:
+        item.done.set_exception(
+            AppError(503, why.code, why.message, headers={"Retry-After": str(why.retry_after)})
+        )
 
     def _fail(self, batch: list[_Join]) -> None:
         for j in batch:

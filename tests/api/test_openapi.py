@@ -34,9 +34,9 @@ class TestDescribed:
     async def test_every_route_has_a_typed_reply(self, api: Api) -> None:
         operations = _operations(await _openapi(api))
         # 12, the two moderation routes of the entries, the research routes (issue 9), the session's
-        # plan (issue 8, 12: edit, delete, order, reset, countdown, five of sections, template, import)
-        # and the breakout rounds (issue 10, 8).
-        assert len(operations) == 44
+        # plan (issue 8, 12: edit, delete, order, reset, countdown, five of sections, template, import),
+        # the breakout rounds (issue 10, 8) and logging out (issue 11).
+        assert len(operations) == 45
         downloads = {"/api/sessions/{session_id}/export.zip", "/api/sessions/{session_id}/export.csv"}
         for method, path, operation in operations:
             (status,) = [s for s in operation["responses"] if s.startswith("2")]
