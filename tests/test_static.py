@@ -89,7 +89,8 @@ import {{ backoff, shouldResend, waitingSentence, createResender }} from '{modul
 const out = {{
   low: [0, 1, 2, 3, 6, 10, 20].map((a) => backoff(a, () => 0)),
   high: [0, 1, 2, 3, 6, 10, 20].map((a) => backoff(a, () => 0.999999)),
-  resend: ['server_error', 'too_many_pending', 'question_closed', 'consent_required'].map(shouldResend),
+  resend: ['server_error', 'too_many_pending', 'server_busy', 'server_restarting', 'rate_limited',
+    'question_closed', 'consent_required'].map(shouldResend),
   none: waitingSentence(0), one: waitingSentence(1), two: waitingSentence(2),
 }};
 const pending = [{{ id: 'a' }}, {{ id: 'b' }}];
@@ -111,7 +112,7 @@ console.log(JSON.stringify(out));
         out = json.loads(done.stdout)
         assert out["low"] == [250, 500, 1000, 2000, 15000, 15000, 15000]
         assert out["high"] == [500, 1000, 2000, 4000, 30000, 30000, 30000]
-        assert out["resend"] == [True, True, False, False]
+        assert out["resend"] == [True, True, True, True, True, False, False]
         assert out["none"] is None
         assert out["one"].startswith("1 answer is waiting")
         assert out["two"].startswith("2 answers are waiting")

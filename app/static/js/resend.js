@@ -5,7 +5,8 @@
 // them again, always with the same id (the server acks an id once and changes nothing the second
 // time):
 //   - after every reconnect, all of them, in the order they were made;
-//   - after a refusal that says "not saved, try again" (server_error, too_many_pending), that one,
+//   - after a refusal that says "not saved, try again" (server_error, too_many_pending, server_busy,
+//     server_restarting, rate_limited), that one,
 //     after a backoff with jitter from 0.5 s doubling up to 30 s, so a room of phones does not
 //     resend in lockstep to a server that is struggling.
 // Any other refusal is final: the server judged the message and recorded nothing.
@@ -14,7 +15,9 @@ export const BASE_DELAY_MS = 500;
 export const MAX_DELAY_MS = 30000;
 
 // Refusals that mean "nothing was judged, send it again".
-export const RESEND_CODES = new Set(['server_error', 'too_many_pending']);
+export const RESEND_CODES = new Set([
+  'server_error', 'too_many_pending', 'server_busy', 'server_restarting', 'rate_limited',
+]);
 
 export function shouldResend(code) {
   return RESEND_CODES.has(code);
