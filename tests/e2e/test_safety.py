@@ -1,8 +1,9 @@
 """A safe page, in Chromium against `thirdspace serve`: the Content-Security-Policy stays
 `default-src 'self'` with no inline script or style and no violation is reported; script and HTML
 payloads typed into every free-text field (session title, the information sheet's Markdown, a prompt,
-option labels, statements, word-cloud entries, open answers, comments, Q&A questions) show as text in
-the phone, the presenter and the console and never run.
+option labels, statements, word-cloud entries, open answers, comments, Q&A questions, round prompts,
+notes, broadcasts and private messages) show as text in the phone, the presenter and the console and
+never run.
 
 A payload that ran would open a dialog (`alert`), set the harness's `window.__xss` trap, or load
 `src=x` (a 404): the harness (tests/e2e/conftest.py) reports each as a problem and fails the test."""
@@ -217,5 +218,81 @@ async def test_payloads_in_every_free_text_field_show_as_text_and_never_run(watc
     await watch.step(phones[1], "phone-qa")
     await watch.step(console, "console-end")
 
+    for page in [console, presenter, *phones]:
+        await no_active_content(page)
+
+
+ROUND_PROMPT = (
+    "Talk <img src=x onerror=\"alert('xss-round')\"> [go](javascript:alert('xss-round-md')) **now**"
+)
+NOTE = "<img src=x onerror=\"window.__xss='note'\">note"
+PRIVATE = "<script>alert('xss-private')</script>private"
+BROADCAST = "<b onclick=\"alert('xss-broadcast')\">soon</b>"
+
+
+async def test_payloads_in_round_prompts_notes_broadcasts_and_private_messages_never_run(
+    watch: Watch,
+) -> None:
+    """Issue 12's breakout fields: the round's Markdown prompt, a note on the board (phones, console,
+    presenter's report-back), a broadcast and a private message (phone, console inbox)."""
+    console = await watch.facilitator()
+    await console.fill("#title", "Breakout payloads")
+    await console.fill("#min_group", "3")
+    await console.click("#new-session button[type=submit]")
+    await expect(console).to_have_url(re.compile(r"/console/[0-9a-f]{32}$"))
+    session_id = console.url.rsplit("/", 1)[1]
+    join_url = await console.locator("#join-url").get_attribute("href")
+    assert join_url
+    presenter = await console.context.new_page()
+    await presenter.set_viewport_size({"width": 1280, "height": 720})
+    await presenter.goto(f"/presenter/{session_id}")
+    await expect(presenter.locator("#conn")).to_have_text("Connected")
+
+    phones: list[Page] = []
+    for _ in range(2):
+        phone = await watch.phone()
+        await phone.goto(join_url)
+        await expect(phone).to_have_url(re.compile(rf"/s/{session_id}$"))
+        await expect(phone.locator("#conn")).to_have_text("Connected")
+        phones.append(phone)
+
+    await console.select_option("#round-split", "groups")
+    await console.fill("#round-count", "1")
+    await console.fill("#round-names", "Willow")
+    await console.fill("#round-prompt", ROUND_PROMPT)
+    await console.fill("#round-minutes", "10")
+    await console.click("#round-start")
+    await expect(console.locator("#round-title")).to_have_text("Round 1 · running")
+    for phone in phones:
+        await expect(phone.locator("#breakout")).to_be_visible()
+        prompt = phone.locator("#breakout-prompt")
+        await expect(prompt.locator("strong")).to_have_text("now")  # Markdown rendered, markup not
+        await expect(prompt).to_contain_text("go")
+        await no_active_content(phone)
+
+    await phones[0].fill("#note-text", NOTE)
+    await phones[0].click("#note-send")
+    await expect(phones[0].locator("#note-status")).to_have_text("Note posted ✓")
+    await expect(phones[1].locator("#breakout-board li")).to_contain_text(NOTE)
+    await expect(console.locator('.group-card[aria-label="Willow"] .board-note')).to_contain_text(NOTE)
+
+    await console.fill("#round-broadcast", BROADCAST)
+    await console.click("#round-broadcast-send")
+    for phone in phones:
+        await expect(phone.locator("#breakout-message")).to_have_text(f"From the facilitator: {BROADCAST}")
+
+    await phones[1].click("#private-details summary")
+    await phones[1].fill("#private-text", PRIVATE)
+    await phones[1].click("#private-send")
+    await expect(phones[1].locator("#private-status")).to_contain_text("Sent ✓")
+    await expect(console.locator("#inbox li")).to_contain_text(PRIVATE)
+
+    await console.locator('.group-card[aria-label="Willow"] input[type=checkbox]').check()
+    await console.click("#report-notes")
+    await expect(presenter.locator("#report")).to_contain_text(NOTE)
+    assert "private" not in (await presenter.locator("body").inner_text())
+    await watch.step(phones[1], "phone-breakout-payloads")
+    await watch.step(console, "console-breakout-payloads")
+    await watch.step(presenter, "presenter-report-payloads", full=False)
     for page in [console, presenter, *phones]:
         await no_active_content(page)
