@@ -1,6 +1,6 @@
 """The whole event in Chromium against `thirdspace serve`, as people live it: the facilitator logs in,
-builds a session with an information sheet and one question of every kind from the console, and opens
-the presenter from it; six phones (separate contexts, three at 390x844 and three at 320x640) join by
+builds a session with an information sheet, two sections and one question of every kind from the console,
+and opens the presenter from it; six phones (separate contexts, three at 390x844 and three at 320x640) join by
 typing the code, by the join link and by the URL decoded from the presenter's QR image; five read and
 accept the sheet, one declines and sees what a declined participant sees. Each kind is answered; the
 presenter's values are read from the page, as text and as its accessibility tree (what a screen reader
@@ -27,6 +27,14 @@ from tests.e2e.test_kinds import add_question, close, decline, send, start
 from tests.e2e.test_subpath import decode_qr
 
 pytestmark = pytest.mark.browser
+
+
+async def add_section(console: Page, title: str) -> None:
+    """Add a section from the console; the form then files new questions under it."""
+    await console.fill("#section-title", title)
+    await console.click("#add-section button[type=submit]")
+    await expect(console.locator("#q-section option:checked")).to_have_text(title)
+
 
 SHEET = "## What we keep\n\nYour answers, **without your name**, for the evaluation report."
 K = 3
@@ -58,6 +66,8 @@ async def test_the_whole_event(watch: Watch) -> None:
     assert join_url
     code = join_url.rsplit("/", 1)[1]
 
+    # Sections: each question added after "Add section" belongs to the latest section.
+    await add_section(console, "Opening")
     choice = await add_question(
         console, "Multiple choice", "Which area matters most?", {"#q-choice-options": "Housing\nHealth\nWork"}
     )
@@ -67,6 +77,7 @@ async def test_the_whole_event(watch: Watch) -> None:
         "How far do you agree?",
         {"#q-scale-statements": "I feel heard\nMeetings help"},
     )
+    await add_section(console, "Reflections")
     cloud = await add_question(
         console, "Word cloud", "One word for this place", {"#q-wordcloud-max_entries": "2"}
     )
@@ -75,6 +86,13 @@ async def test_the_whole_event(watch: Watch) -> None:
         console, "Ranking", "Rank these", {"#q-ranking-options": "Parks\nBuses\nSchools"}
     )
     qa = await add_question(console, "Q&A", "Questions for the council", {})
+    for card, section in [
+        (choice, "Opening"),
+        (scale, "Opening"),
+        (cloud, "Reflections"),
+        (qa, "Reflections"),
+    ]:
+        await expect(card.locator(".q-section")).to_have_text(f"Section: {section}")
     await watch.step(console, "02-console-built")
 
     async with console.context.expect_page() as opening:
