@@ -2,7 +2,8 @@
 console, three 320 px phones see their group, prompt, countdown and link, post a note and +1 it, one
 declines and is moved back by keyboard, a private message reaches the console's inbox and no
 presenter, a broadcast reaches the groups, chosen notes go to the presenter, and closing brings every
-phone back. A script error or a failed request on any page fails the test.
+phone back. Each state is checked by axe-core, and a script error, a failed or cross-origin request or
+a CSP violation on any page fails the test (the `watch` harness, tests/e2e/conftest.py).
 
 With THIRDSPACE_SCREENSHOTS=<folder> it saves the phone (320 px), the console and the presenter's
 report-back (docs/screenshots/ holds the committed set)."""
@@ -12,15 +13,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
-from tests.conftest import ServerProcess
-from tests.e2e.legacy import SHOTS, Watch, browser, shot
+from tests.e2e.conftest import Watch
+from tests.e2e.doc_shots import SHOTS, shot
 from tests.e2e.test_kinds import add_question, close, no_sideways_scroll, send
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
-__all__ = ["browser"]
 
 
 async def _group_name(phone: Page) -> str:
@@ -28,19 +27,8 @@ async def _group_name(phone: Page) -> str:
     return (await phone.locator("#breakout-title").inner_text()).strip()
 
 
-async def test_a_round_with_three_phones_and_the_console(
-    browser: Browser, server_process: ServerProcess
-) -> None:
-    watch = Watch()
-    facilitator = await browser.new_context(
-        base_url=server_process.http, viewport={"width": 1280, "height": 900}
-    )
-    console = watch.page(await facilitator.new_page())
-    console.on("dialog", lambda dialog: dialog.accept())
-    await console.goto("/login?next=/console")
-    await console.fill("#username", "facilitator@example.org")
-    await console.fill("#password", PASSWORD)
-    await console.click("button[type=submit]")
+async def test_a_round_with_three_phones_and_the_console(watch: Watch) -> None:
+    console = await watch.facilitator()
     await console.fill("#title", "Breakouts")
     await console.fill("#min_group", "3")
     await console.click("#new-session button[type=submit]")
@@ -52,15 +40,13 @@ async def test_a_round_with_three_phones_and_the_console(
         console, "Multiple choice", "Which park first?", {"#q-choice-options": "North\nSouth"}
     )
 
-    screen = await browser.new_context(base_url=server_process.http, viewport={"width": 1280, "height": 720})
-    await screen.add_cookies(await facilitator.cookies())
-    presenter = watch.page(await screen.new_page())
+    presenter = await console.context.new_page()
+    await presenter.set_viewport_size({"width": 1280, "height": 720})
     await presenter.goto(f"/presenter/{session_id}")
 
     phones: list[Page] = []
     for _ in range(3):
-        context = await browser.new_context(viewport={"width": 320, "height": 640})
-        phone = watch.page(await context.new_page())
+        phone = await watch.phone()
         await phone.goto(join_url)
         await expect(phone).to_have_url(re.compile(rf"/s/{session_id}$"))
         await expect(phone.locator("#conn")).to_have_text("Connected")
@@ -108,6 +94,8 @@ async def test_a_round_with_three_phones_and_the_console(
         "Fix the paths"
     )
     await shot(pair[1], "breakout-phone", full=True)
+    await watch.step(pair[1], "phone-board")
+    await watch.step(console, "console-round")
 
     # "I'd rather not join a group": the plenary; the console shows the tile there and moves it back
     # with the keyboard (a tile, then "Move here").
@@ -127,6 +115,7 @@ async def test_a_round_with_three_phones_and_the_console(
     await alone.fill("#private-text", "I would rather not say this in my group.")
     await alone.click("#private-send")
     await expect(alone.locator("#private-status")).to_contain_text("Sent ✓")
+    await watch.step(alone, "phone-private-sent")
     await expect(console.locator("#inbox li")).to_contain_text("I would rather not say this in my group.")
 
     # A broadcast reaches every group.
@@ -145,6 +134,7 @@ async def test_a_round_with_three_phones_and_the_console(
     await expect(presenter.locator("#report")).to_contain_text("Fix the paths in North park")
     await expect(presenter.locator("#prompt")).to_be_hidden()
     await shot(presenter, "breakout-presenter")
+    await watch.step(presenter, "presenter-report-notes", full=False)
     assert "rather not say" not in await presenter.content()
     await console.click("#report-clear")
     await expect(presenter.locator("#report")).to_be_hidden()
@@ -166,4 +156,4 @@ async def test_a_round_with_three_phones_and_the_console(
     await expect(console.locator("#round-title")).to_have_text("Round 1 · closed")
     for phone in phones:
         await expect(phone.locator("#breakout")).to_be_hidden()
-    assert watch.errors == []
+    await watch.step(phones[0], "phone-back-in-plenary")
