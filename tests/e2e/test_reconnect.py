@@ -17,6 +17,7 @@ import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, WebSocketRoute, expect
 
 from tests.conftest import ServerProcess
+from tests.e2e.conftest import Watch
 from tests.e2e.test_browser import _facilitator_api
 
 pytestmark = pytest.mark.browser
@@ -38,6 +39,12 @@ def _watch_errors(page: Page, errors: list[str]) -> None:
 
     page.on("console", on_console)
     page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+
+
+async def _accessible(browser: Browser, server: ServerProcess, page: Page, state: str) -> None:
+    """axe-core on this state, as the harness runs it on every other page state (into the same report)."""
+    watch = Watch(browser, server, "test_an_answer_made_offline_is_delivered_once_after_reconnect")
+    assert await watch.axe(page, f"{watch.test_name}/{state}") == [], f"axe: serious or critical on {state}"
 
 
 class Cable:
@@ -132,6 +139,7 @@ async def test_an_answer_made_offline_is_delivered_once_after_reconnect(
     await expect(phone.locator("#answer-status")).to_contain_text("offline")
     await expect(phone.locator("#conn")).to_contain_text("1 answer is waiting")
     await phone.screenshot(path=str(server.base / "reconnecting.png"), full_page=True)
+    await _accessible(browser, server, phone, "reconnecting")
     # A reload while away keeps the waiting answer (sessionStorage, keyed by session).
     await phone.reload()
     await expect(phone.locator("#conn")).to_contain_text("1 answer is waiting")
@@ -152,6 +160,7 @@ async def test_an_answer_made_offline_is_delivered_once_after_reconnect(
         await asyncio.sleep(0.1)
     await expect(phone.locator("#conn")).to_have_text("Connected")
     await expect(phone.locator("#thanks-heading")).to_have_text("Thanks, your answer is in")
+    await _accessible(browser, server, phone, "delivered")
 
     ids = {a["id"] for a in cable.answers_sent}
     assert len(cable.answers_sent) >= 2, "the answer was not resent after the lost ack"
