@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sqlite3
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, WebSocketRoute, expect
 
 from tests.conftest import ServerProcess
+from tests.databases import sql
 from tests.e2e.conftest import Watch
 from tests.e2e.test_browser import _facilitator_api
 
@@ -91,11 +91,10 @@ class Cable:
 
 
 def _answers(server: ServerProcess, question_id: str) -> tuple[int, int]:
-    with sqlite3.connect(server.db_path) as db:
-        (answers,) = db.execute(
-            "SELECT count(*) FROM answer WHERE question_id = ?", (question_id,)
-        ).fetchone()
-        (receipts,) = db.execute("SELECT count(*) FROM answer_receipt").fetchone()
+    """Stored answers to the question and receipts, on whichever database the server runs."""
+    url = server.database_url
+    ((answers,),) = sql(url, "SELECT count(*) FROM answer WHERE question_id = :q", q=question_id)
+    ((receipts,),) = sql(url, "SELECT count(*) FROM answer_receipt")
     return int(answers), int(receipts)
 
 
