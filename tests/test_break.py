@@ -124,8 +124,13 @@ def _client(node: Node, made: list[httpx.AsyncClient]) -> Api:
 async def _results_until(sock: Socket, done: Any, timeout: float = 15.0) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
+    seen: list[tuple[Any, Any]] = []
     while True:
-        message = await sock.expect("poll.results", timeout=max(0.05, deadline - loop.time()))
+        try:
+            message = await sock.expect("poll.results", timeout=max(0.05, deadline - loop.time()))
+        except TimeoutError:
+            raise AssertionError(f"no poll.results that fits in {timeout} s; (seq, n) seen: {seen}") from None
+        seen.append((message.get("seq"), message["data"].get("n")))
         if done(message["data"]):
             return message
 
@@ -282,7 +287,12 @@ class TestWorkers:
             # Sockets land on either worker; every answer reaches the one presenter.
             phones = [await api.phone(session) for _ in range(6)]
             for i, phone in enumerate(phones):
-                await phone.answer(question, choice(question, i % 3), f"w{i}")
+                assert (await phone.answer(question, choice(question, i % 3), f"w{i}"))[
+                    "type"
+                ] == "answer.ack"
+            # While open the shown result steps by k = 3 (it may rest at 5 of 6); at close it is exact.
+            r = await api.patch_question(auth, session, question, open=False)
+            assert r.status_code == 200, r.text
             shown = await _results_until(screen, lambda data: data["n"] == 6)
             assert sorted(shown["data"]["summary"]["counts"].values()) == [2, 2, 2]
             for sock in [screen, *phones]:
