@@ -253,6 +253,25 @@ class Watch:
     async def phone(self, *, width: int = 320, height: int = 640, **options: Any) -> Page:
         return await self.new_page(viewport={"width": width, "height": height}, **options)
 
+    async def joined_phones(self, join_url: str, session_id: str, count: int) -> list[Page]:
+        """`count` phones (320 px, a context each) that followed the join link to the session's page."""
+        phones = []
+        for _ in range(count):
+            phone = await self.phone()
+            await phone.goto(join_url)
+            await expect(phone).to_have_url(re.compile(rf"/s/{session_id}$"))
+            phones.append(phone)
+        return phones
+
+
+async def open_presenter(context: BrowserContext, session_id: str) -> Page:
+    """The session's presenter at 1280x720 in the facilitator's context, connected."""
+    presenter = await context.new_page()
+    await presenter.set_viewport_size({"width": 1280, "height": 720})
+    await presenter.goto(f"/presenter/{session_id}")
+    await expect(presenter.locator("#conn")).to_have_text("Connected")
+    return presenter
+
 
 @pytest.fixture(scope="module")
 def e2e_server_env() -> dict[str, str]:

@@ -15,7 +15,7 @@ import re
 import pytest
 from playwright.async_api import Locator, Page, expect
 
-from tests.e2e.conftest import Watch
+from tests.e2e.conftest import Watch, open_presenter
 
 pytestmark = pytest.mark.browser
 
@@ -162,17 +162,8 @@ async def test_every_kind_from_console_to_phones_to_presenter(watch: Watch) -> N
     qa = await add_question(console, "Q&A", "Questions for the panel", {})
     await expect(qa).to_contain_text("Results shown on phones")  # the Q&A editor shows the list on phones
 
-    presenter = await facilitator.new_page()
-    await presenter.set_viewport_size({"width": 1280, "height": 720})
-    await presenter.goto(f"/presenter/{session_id}")
-    await expect(presenter.locator("#conn")).to_have_text("Connected")
-
-    phones: list[Page] = []
-    for _ in range(4):
-        phone = await watch.phone()
-        await phone.goto(join_url)
-        await expect(phone).to_have_url(re.compile(rf"/s/{session_id}$"))
-        phones.append(phone)
+    presenter = await open_presenter(facilitator, session_id)
+    phones = await watch.joined_phones(join_url, session_id, 4)
     p0, p1, p2, p3 = phones
 
     # --- choice, with a comment shown on the presenter -----------------------------------------

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.e2e.conftest import Watch
+from tests.e2e.conftest import Watch, open_presenter
 from tests.e2e.test_kinds import add_question, close, moderate, send, start
 
 pytestmark = pytest.mark.browser
@@ -243,18 +243,10 @@ async def test_payloads_in_round_prompts_notes_broadcasts_and_private_messages_n
     session_id = console.url.rsplit("/", 1)[1]
     join_url = await console.locator("#join-url").get_attribute("href")
     assert join_url
-    presenter = await console.context.new_page()
-    await presenter.set_viewport_size({"width": 1280, "height": 720})
-    await presenter.goto(f"/presenter/{session_id}")
-    await expect(presenter.locator("#conn")).to_have_text("Connected")
-
-    phones: list[Page] = []
-    for _ in range(2):
-        phone = await watch.phone()
-        await phone.goto(join_url)
-        await expect(phone).to_have_url(re.compile(rf"/s/{session_id}$"))
+    presenter = await open_presenter(console.context, session_id)
+    phones = await watch.joined_phones(join_url, session_id, 2)
+    for phone in phones:
         await expect(phone.locator("#conn")).to_have_text("Connected")
-        phones.append(phone)
 
     await console.select_option("#round-split", "groups")
     await console.fill("#round-count", "1")
