@@ -116,9 +116,9 @@ class World:
     async def send(
         self, people: list[dict[str, Any]], question: dict[str, Any], sends: list[tuple[int, Any]]
     ) -> None:
-        for i, (who, value) in enumerate(sends):
+        for who, value in sends:
             outcome = await self.api.submit(
-                people[who], question, concrete(value, question), f"s{i}-{id(sends)}"
+                people[who], question, concrete(value, question), f"s{next(self.ids)}"
             )
             assert outcome.ok, (outcome, value)
 
