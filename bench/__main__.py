@@ -50,7 +50,7 @@ def parse(argv: list[str]) -> tuple[Options, float]:
         "--name", help="report name: bench/results/<date>-<name>.json; default 'default' or 'full'"
     )
     p.add_argument("--only", choices=["thirdspace", "bare"], help="run one server only")
-    p.add_argument("--workers", type=int, default=2, help="phone processes (default 2)")
+    p.add_argument("--clients", type=int, default=2, help="phone (client) processes (default 2)")
     p.add_argument(
         "--database", choices=["sqlite", "postgres"], default="sqlite",
         help="Thirdspace's database: a SQLite file (default), or a database of its own on the PostgreSQL at "
@@ -62,8 +62,8 @@ def parse(argv: list[str]) -> tuple[Options, float]:
         "redis://127.0.0.1:6379/0) under a prefix of its own, deleted after",
     )  # fmt: skip
     p.add_argument(
-        "--server-workers", type=int, default=1,
-        help="uvicorn workers of Thirdspace (`thirdspace serve --workers N`; needs postgres and redis)",
+        "--workers", type=int, default=1,
+        help="Thirdspace's workers (`thirdspace serve --workers N`; above 1 needs postgres and redis)",
     )  # fmt: skip
     p.add_argument(
         "--matrix", action="store_true",
@@ -92,7 +92,7 @@ def parse(argv: list[str]) -> tuple[Options, float]:
             base[key] = value
     for key, value in base.items():
         setattr(opts, key, type(getattr(opts, key))(value))
-    opts.workers = a.workers
+    opts.workers = a.clients
     opts.join_concurrency = a.join_concurrency
     opts.fanout_rounds = a.fanout_rounds
     opts.min_group = a.min_group
@@ -100,11 +100,13 @@ def parse(argv: list[str]) -> tuple[Options, float]:
     opts.database, opts.broker, opts.server_workers, opts.matrix = (
         a.database,
         a.broker,
-        a.server_workers,
+        a.workers,
         a.matrix,
     )
-    if a.server_workers < 1:
-        p.error("--server-workers must be 1 or more")
+    if a.workers < 1:
+        p.error("--workers must be 1 or more")
+    if a.clients < 1:
+        p.error("--clients must be 1 or more")
     opts.name = a.name or ("full" if a.full else "default")
     opts.results_dir = a.results_dir
     opts.profile_seconds = a.profile

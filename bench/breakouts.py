@@ -3,7 +3,7 @@ into groups of ten, and every phone posts notes to its group's board; each note'
 other member's phone is timed (note -> group members), and the server's CPU is measured meanwhile.
 
 The issue's size is ``--phones 10000 --group-size 10`` (1,000 groups); the default, 1,000 phones in 100
-groups, fits a shared laptop. Phones live in ``--workers`` client processes on 127.0.0.1, against
+groups, fits a shared laptop. Phones live in ``--clients`` client processes on 127.0.0.1, against
 ``thirdspace serve`` as a user runs it (SQLite, in-process hub). Bounded in count and time."""
 
 from __future__ import annotations
@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--group-size", type=int, default=10, help="people a group (the issue: 10)")
     p.add_argument("--notes", type=int, default=2, help="notes each phone posts")
     p.add_argument("--seconds", type=float, default=20.0, help="the notes are spread over this long")
-    p.add_argument("--workers", type=int, default=2, help="client processes")
+    p.add_argument("--clients", dest="workers", metavar="N", type=int, default=2, help="phone processes")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for sockets and groups")
     p.add_argument("--name", default="breakouts", help="report name: bench/results/<date>-<name>.json")
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR)

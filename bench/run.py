@@ -46,7 +46,7 @@ class Options:
     profile_seconds: float = 0.0  # >0: run py-spy on the server during the answer-load phase
     profile_dir: Path | None = None
     # Thirdspace's configuration: database, broker and uvicorn workers (`--database`, `--broker`,
-    # `--server-workers`); `--matrix` runs several of them and bare in one report.
+    # `--workers`; the phone processes are `--clients`); `--matrix` runs several and bare in one report.
     database: str = "sqlite"
     broker: str = "memory"
     server_workers: int = 1

@@ -1,4 +1,4 @@
-"""The benchmark's configurations (--database, --broker, --server-workers, --matrix) and the matrix
+"""The benchmark's configurations (--database, --broker, --workers, --clients, --matrix) and the matrix
 table of the report, from results shaped as a run writes them (no timing is asserted)."""
 
 from __future__ import annotations
@@ -22,13 +22,18 @@ class TestOptions:
             ("thirdspace", "thirdspace", "sqlite", "memory", 1),
             ("bare", "bare", "sqlite", "memory", 1),
         ]
-        assert opts.workers == 2  # phone processes, as before
+        assert opts.workers == 2  # phone processes
+        assert opts.server_workers == 1
 
     def test_database_broker_and_server_workers(self) -> None:
         opts, _ = parse(
-            ["--only", "thirdspace", "--database", "postgres", "--broker", "redis", "--server-workers", "2"]
+            ["--only", "thirdspace", "--database", "postgres", "--broker", "redis", "--workers", "2"]
         )
         assert configurations(opts) == [("thirdspace", "thirdspace", "postgres", "redis", 2)]
+
+    def test_clients_are_the_phone_processes(self) -> None:
+        opts, _ = parse(["--clients", "3"])
+        assert (opts.workers, opts.server_workers) == (3, 1)
 
     def test_matrix_runs_the_five_configurations(self) -> None:
         opts, _ = parse(["--matrix"])
