@@ -178,8 +178,8 @@ class _Phone:
             sub.deliver(
                 _error(
                     "unknown_type",
-                    f'Phones send "answer", "upvote", "comment", "note", "plus", "private", "group.choose" '
-                    f'and "group.decline" messages, not "{message.type}".',
+                    f'Phones send "answer", "upvote", "comment", "note", "plus", "private", "group.choose", '
+                    f'"group.decline" and "group.rejoin" messages, not "{message.type}".',
                 )
             )
             return

@@ -8,6 +8,7 @@ import io
 import json
 import re
 import shutil
+import socket
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,6 +85,18 @@ class TestServe:
         get_settings.cache_clear()
         assert migrated.run("serve", "--workers", "2") == 2
         assert "--workers above 1 needs PostgreSQL" in migrated.err
+
+    def test_an_unreachable_redis_is_refused_with_a_sentence(
+        self, migrated: Cli, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        with socket.socket() as s:  # a port nothing listens on
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        monkeypatch.setenv("THIRDSPACE_BROKER_URL", f"redis://127.0.0.1:{port}/0")
+        get_settings.cache_clear()
+        assert migrated.run("serve") == 2
+        assert "does not answer" in migrated.err
+        assert "Traceback" not in migrated.err
 
     def test_zero_workers_is_refused(self, migrated: Cli) -> None:
         assert migrated.run("serve", "--workers", "0") == 2
@@ -243,6 +256,18 @@ class TestDemo:
         get_settings.cache_clear()
         assert migrated.run("serve", "--workers", "2") == 2
         assert "--workers above 1 needs PostgreSQL" in migrated.err
+
+    def test_an_unreachable_redis_is_refused_with_a_sentence(
+        self, migrated: Cli, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        with socket.socket() as s:  # a port nothing listens on
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        monkeypatch.setenv("THIRDSPACE_BROKER_URL", f"redis://127.0.0.1:{port}/0")
+        get_settings.cache_clear()
+        assert migrated.run("serve") == 2
+        assert "does not answer" in migrated.err
+        assert "Traceback" not in migrated.err
 
     def test_zero_workers_is_refused(self, migrated: Cli) -> None:
         assert migrated.run("serve", "--workers", "0") == 2
