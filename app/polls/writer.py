@@ -91,7 +91,8 @@ class _Batch:
     questions: dict[str, Question]
     participants: dict[str, Any]
     sessions: dict[str, Any]
-    # Upvotes only: the entries they name, and the (entry, participant) votes already cast.
+    # Upvotes only: the entries they name (with their authors), and the (entry, participant) votes
+    # already cast.
     entries: dict[str, Any]
     votes: set[tuple[str, str]]
 
@@ -221,7 +222,11 @@ class AnswerWriter(GroupCommit[_Pending]):
                 row.id: row
                 for row in await db.execute(
                     select(
-                        col(Entry.id), col(Entry.question_id), col(Entry.comment), col(Entry.status)
+                        col(Entry.id),
+                        col(Entry.question_id),
+                        col(Entry.participant_id),
+                        col(Entry.comment),
+                        col(Entry.status),
                     ).where(col(Entry.id).in_(entry_ids))
                 )
             }
@@ -367,6 +372,8 @@ def _check_upvote(
         raise AnswerRejected("There is no such question to upvote here.", "unknown_entry")
     if entry.status != APPROVED:
         raise AnswerRejected("That question was taken down; it takes no more votes.", "entry_not_visible")
+    if entry.participant_id == pending.participant_id:
+        raise AnswerRejected("That question is yours; upvote other people's questions.", "own_entry")
     key = (entry.id, pending.participant_id)
     first = voting.setdefault(key, pending.client_id)
     if key in context.votes or first != pending.client_id:
