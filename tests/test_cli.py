@@ -311,6 +311,15 @@ class TestSessionTemplates:
         assert migrated.run("session", "import", str(source), "--owner", "f@example.org") == 2
         assert re.search(r"plan\.json: Line 8: sections > item 1 > questions > item 1", migrated.err)
 
+    def test_a_file_over_1_mib_is_refused_naming_the_limit(self, migrated: Cli, tmp_path: Path) -> None:
+        assert migrated.run("user", "add", "f@example.org", "--password-stdin", stdin="long enough pw\n") == 0
+        source = tmp_path / "plan.json"
+        source.write_text(self.TEMPLATE.ljust(1024 * 1024 + 1))  # a good template, padded past 1 MiB
+        assert migrated.run("session", "import", str(source), "--owner", "f@example.org") == 2
+        assert "plan.json: Line 1: The file is larger than 1024 KiB" in migrated.err
+        with sqlite3.connect(migrated.db_path) as db:
+            assert db.execute("SELECT count(*) FROM live_session").fetchone() == (0,)
+
     def test_an_unknown_owner_is_refused(self, migrated: Cli, tmp_path: Path) -> None:
         source = tmp_path / "plan.json"
         source.write_text(self.TEMPLATE)
