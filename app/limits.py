@@ -24,10 +24,10 @@ BODY_MAX = 256 * 1024
 SMALL_BODY_MAX = 4 * 1024
 # Only facilitators' routes take large bodies, all under /api/sessions.
 LARGE_BODY_PREFIXES = ("/api/sessions",)
-# A session template is sent as the body itself, up to the 1 MiB a template file may have
-# (app/polls/template_files.MAX_BYTES), so a file the command line imports imports from the console too.
-TEMPLATE_IMPORT_PATH = "/api/sessions/import"
+# 1 MiB for a template file (app.polls.template_files.parse reads no more, from the API or the command
+# line): the template of a large session (hundreds of questions, a long information sheet) passes 256 KiB.
 TEMPLATE_BODY_MAX = 1024 * 1024
+TEMPLATE_IMPORT_PATH = "/api/sessions/import"
 
 
 def body_limit_for(path: str) -> int:

@@ -30,6 +30,8 @@ class NewEntry:
     text: str
     comment: bool
     status: Status
+    # Made before it is stored, so the writer's ack can name it: the phone then knows its own entries.
+    id: str = field(default_factory=new_id)
 
 
 # "Prefer not to answer": an answer row with no value.
@@ -192,7 +194,7 @@ async def _store_entries(
         assert c.entry is not None
         # A microsecond apart, so "newest first" keeps the order the batch received them in.
         entry = Entry(
-            id=new_id(),
+            id=c.entry.id,
             question_id=c.question_id,
             participant_id=c.participant_id,
             comment=c.entry.comment,

@@ -93,6 +93,51 @@ def _schema(bundle: dict[str, bytes], name: str) -> dict[str, Any]:
     return next(r["schema"] for r in package["resources"] if r["name"] == name)
 
 
+class TestHiddenWords:
+    async def test_a_hidden_word_leaves_the_summaries_and_its_responses_rows_stay(self, study: Study) -> None:
+        """Issue 7: a word the facilitator hides leaves later exports' summaries (summary.csv: "nor a word
+        the facilitator hid", docs/researcher-guide.md), read from the raw answers and, after purge, from
+        the results kept at close. Hiding is a screen decision, not a deletion: responses.csv keeps one
+        row per participant who used the word, as comments.csv keeps hidden entries, marked."""
+        cloud = study.questions["wordcloud"]
+
+        def words(bundle: dict[str, bytes]) -> dict[str, str]:
+            """summary.csv's word rows of the cloud: normalised word -> count."""
+            summary = rows(bundle["summary.csv"])
+            return {r["item"]: r["count"] for r in summary if r["question_id"] == cloud["id"] and r["item"]}
+
+        def used(bundle: dict[str, bytes], word: str) -> int:
+            """responses.csv's rows of the cloud with this word."""
+            responses = rows(bundle["responses.csv"])
+            return sum(1 for r in responses if r["question_id"] == cloud["id"] and r["item"] == word)
+
+        r = await study.api.client.patch(
+            f"/api/sessions/{study.session['id']}", json={"closed": True}, headers=study.auth
+        )
+        assert r.status_code == 200, r.text
+        before = await study.bundle()
+        assert words(before) == {"hope": "7", "tea": "4", "cake": "3"}
+        # Hidden after the session closed (moderation stays open), by a spelling that normalises to it.
+        r = await study.api.patch_question(study.auth, study.session, cloud, hidden_words=["TEA"])
+        assert (r.status_code, r.json()["hidden_words"]) == (200, ["TEA"])
+        after = await study.bundle()
+        assert words(after) == {"hope": "7", "cake": "3"}
+        assert b"tea" not in after["summary.csv"].lower()
+        assert (used(before, "tea"), used(after, "tea")) == (4, 4)
+        # After purge, summary.csv comes from the results kept at close, which still hold the word.
+        from app.research import retention
+        from app.sessions.models import LiveSession
+
+        async with study.api.app.state.database.session() as db:
+            live = await db.get(LiveSession, study.session["id"])
+            assert live is not None
+            await retention.purge_session(db, live=live, dry_run=False)
+            await db.commit()
+        purged = await study.bundle()
+        assert words(purged) == {"hope": "7", "cake": "3"}
+        assert used(purged, "tea") == 0  # purge deletes the raw answers, every word's rows with them
+
+
 class TestResearchers:
     async def test_a_researcher_sees_results_and_exports_and_cannot_run_the_session(
         self, study: Study
