@@ -104,8 +104,9 @@ class GroupPublic(BaseModel):
     answered: int | None = Field(
         default=None,
         description="In the round's GET, when the round has a question: how many responded to it while in "
-        "this group (answers and 'prefer not to answer' together: a count of who took part, never of what "
-        "they chose). An answer stays where it was given: a member moved afterwards still counts here.",
+        "this group (answers, comments and 'prefer not to answer' together: a count of who took part, never "
+        "of what they chose). An answer stays where it was given: a member moved afterwards still counts "
+        "here.",
     )
 
 
@@ -126,8 +127,8 @@ class RoundPublic(BaseModel):
     plenary_answered: int | None = Field(
         default=None,
         description="In the round's GET, when the round has a question: how many responded to it from the "
-        "main room (in no group, or before the round started or after it closed). Per-group results show "
-        "only when this is 0 or at least k.",
+        "main room (in no group, or before the round started or after it closed). Per-group results need it "
+        "to be 0, or at least k with k answers among them.",
     )
 
 

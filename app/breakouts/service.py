@@ -180,9 +180,10 @@ async def round_public(db: AsyncSession, found: BreakoutRound, *, detail: bool =
 
 
 def _respondents_placed(found: BreakoutRound, question_id: str) -> Any:
-    """Each respondent to the question with the group of this round they responded in (null: the main
-    room, including those with no attribution, who answered before the round)."""
-    anyone = aggregation.respondents(question_id)
+    """Each participant who gave the question anything (an answer, "prefer not to answer", an entry, a
+    vote, a comment) with the group of this round they gave it in (null: the main room, including those
+    with no attribution, who answered before the round)."""
+    anyone = aggregation.respondents(question_id, comments=True)
     return (
         select(anyone.c.participant_id, col(BreakoutAttribution.group_id))
         .select_from(anyone)

@@ -217,14 +217,13 @@ async def last_change_id(db: AsyncSession, *, question_id: str) -> int:
     return value or 0
 
 
-def respondents(question_id: str) -> Any:
+def respondents(question_id: str, *, comments: bool = False) -> Any:
     """The participants who responded to a question (an answer, an entry or a vote, or "prefer not to
-    answer"), each once: a subquery with the column `participant_id`."""
+    answer"; with `comments`, a comment too), each once: a subquery with the column `participant_id`."""
+    entries = select(col(Entry.participant_id)).where(col(Entry.question_id) == question_id)
     return union(
         select(col(Answer.participant_id)).where(col(Answer.question_id) == question_id),
-        select(col(Entry.participant_id)).where(
-            col(Entry.question_id) == question_id, col(Entry.comment).is_(False)
-        ),
+        entries if comments else entries.where(col(Entry.comment).is_(False)),
         select(col(EntryVote.participant_id)).where(col(EntryVote.question_id) == question_id),
     ).subquery()
 

@@ -175,6 +175,28 @@ class TestMainRoom:
         results = await room.results()
         assert results["groups"] is None and results["reason"]["code"] == "rest_below_k"
 
+    async def test_a_comment_alone_from_the_main_room_counts_as_something_given(self, api: Api) -> None:
+        # The roll-up's comments minus the groups' would be the main room's one comment.
+        auth = await api.quick_facilitator()
+        session = await api.create_session(auth, min_group=K)
+        question = await api.open_question(
+            auth, session, kind="choice", prompt="Which?", options=["A", "B"], comments=True
+        )
+        room = Room(api, auth, session, question)
+        room.people = [await api.join(session) for _ in range(7)]
+        await room.start(groups=2)
+        await room.to_main_room(1)
+        for i, person in enumerate(room.people):
+            if await _in_main_room(room, i):
+                assert (await api.submit(person, question, "From the side", f"c{i}", type_="comment")).ok
+            else:
+                await room.answer(person, 0)
+        detail = await room.detail()
+        assert detail["plenary_answered"] == 1
+        await room.close_question()
+        results = await room.results()
+        assert results["groups"] is None and results["reason"]["code"] == "rest_below_k"
+
     @pytest.mark.parametrize("main_room", [0, K])
     async def test_no_main_room_answers_or_at_least_k_show_the_groups(self, api: Api, main_room: int) -> None:
         room = await _room(api, 2 * K + main_room)
