@@ -2,6 +2,7 @@
 
 from app.auth.models import Account
 from app.breakouts.models import (
+    BreakoutAttribution,
     BreakoutGroup,
     BreakoutMember,
     BreakoutNote,
@@ -31,6 +32,7 @@ __all__ = [
     "AnswerReceipt",
     "AnswerWord",
     "AuditEvent",
+    "BreakoutAttribution",
     "BreakoutGroup",
     "BreakoutMember",
     "BreakoutNote",

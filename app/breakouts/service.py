@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.breakouts.models import (
+    BreakoutAttribution,
     BreakoutGroup,
     BreakoutMember,
     BreakoutNote,
@@ -44,7 +45,7 @@ from app.polls import aggregation
 from app.polls import results as polls_results
 from app.polls import service as polls_service
 from app.polls.kinds import AnswerRejected
-from app.polls.models import Answer, Question
+from app.polls.models import Question
 from app.polls.schemas import ResultsPublic
 from app.polls.text.free import clean_text
 from app.realtime import channels, outbox
@@ -146,19 +147,9 @@ async def round_public(db: AsyncSession, found: BreakoutRound, *, detail: bool =
     for member in members:
         by_group[member.group_id].append(member.tile)
     boards = await notes_of(db, [g.id for g in groups]) if detail else {}
-    answered: dict[str, int] = {}
+    answered: dict[str | None, int] = {}
     if detail and found.question_id is not None:
-        rows = await db.execute(
-            select(col(BreakoutMember.group_id), func.count())
-            .join(
-                Answer,
-                (col(Answer.participant_id) == col(BreakoutMember.participant_id))
-                & (col(Answer.question_id) == found.question_id),
-            )
-            .where(col(BreakoutMember.round_id) == found.id, col(BreakoutMember.group_id).is_not(None))
-            .group_by(col(BreakoutMember.group_id))
-        )
-        answered = {group_id: n for group_id, n in rows.all() if group_id is not None}
+        answered = await responded_by_group(db, found, found.question_id)
     return RoundPublic(
         id=found.id,
         number=found.number,
@@ -184,7 +175,35 @@ async def round_public(db: AsyncSession, found: BreakoutRound, *, detail: bool =
         ],
         plenary=len(by_group[None]),
         unplaced=by_group[None] if detail else None,
+        plenary_answered=answered.get(None, 0) if detail and found.question_id is not None else None,
     )
+
+
+def _respondents_placed(found: BreakoutRound, question_id: str) -> Any:
+    """Each participant who gave the question anything (an answer, "prefer not to answer", an entry, a
+    vote, a comment) with the group of this round they gave it in (null: the main room, including those
+    with no attribution, who answered before the round)."""
+    anyone = aggregation.respondents(question_id, comments=True)
+    return (
+        select(anyone.c.participant_id, col(BreakoutAttribution.group_id))
+        .select_from(anyone)
+        .outerjoin(
+            BreakoutAttribution,
+            (col(BreakoutAttribution.question_id) == question_id)
+            & (col(BreakoutAttribution.participant_id) == anyone.c.participant_id)
+            & (col(BreakoutAttribution.round_id) == found.id),
+        )
+    )
+
+
+async def responded_by_group(
+    db: AsyncSession, found: BreakoutRound, question_id: str
+) -> dict[str | None, int]:
+    """How many responded to the question in each group of the round (None: from the main room), where
+    they were when they responded (app/breakouts/attribution.py): one GROUP BY."""
+    placed = _respondents_placed(found, question_id).subquery()
+    rows = await db.execute(select(placed.c.group_id, func.count()).group_by(placed.c.group_id))
+    return {group_id: n for group_id, n in rows.all()}
 
 
 async def list_rounds(db: AsyncSession, *, live: LiveSession) -> list[RoundPublic]:
@@ -250,6 +269,23 @@ async def _check_question(db: AsyncSession, live: LiveSession, question_id: str 
         raise _fields(question_id="not a question of this session")
 
 
+async def _refuse_asked_before(db: AsyncSession, question_id: str) -> None:
+    """A question is the group question of one round only: each answer counts in the group it was given
+    in (ETHICS 10), and the same answers cannot count again in another round's groups."""
+    earlier = await db.scalar(
+        select(func.min(col(BreakoutRound.number))).where(col(BreakoutRound.question_id) == question_id)
+    )
+    if earlier is not None:
+        raise AppError(
+            409,
+            "question_in_round",
+            f"This question was the group question of round {earlier}. To give it to this round, close "
+            'it, press "Ask again as a new question" and choose the copy: each answer counts in the group '
+            "it was given in, so the same answers cannot be counted again in new groups.",
+            fields={"question_id": f"already the group question of round {earlier}; ask it again as new"},
+        )
+
+
 async def start_round(db: AsyncSession, *, live: LiveSession, body: RoundCreate) -> BreakoutRound:
     """Deal the session's participants who may answer into groups (or, self-select, let them choose)."""
     if live.closed:
@@ -259,6 +295,8 @@ async def start_round(db: AsyncSession, *, live: LiveSession, body: RoundCreate)
             409, "round_open", "A breakout round is already running; close it before starting another."
         )
     await _check_question(db, live, body.question_id)
+    if body.question_id is not None:
+        await _refuse_asked_before(db, body.question_id)
     people = await eligible(db, live=live)
     kept: BreakoutRound | None = None
     kept_groups: list[BreakoutGroup] = []
@@ -823,17 +861,27 @@ class GroupResults:
 async def group_results(
     db: AsyncSession, *, live: LiveSession, question: Question, found: BreakoutRound
 ) -> GroupResults:
-    """Per-group results only when the question is closed (exact; an open question's bars would move
-    with each member's tap, ETHICS 9) and every group of the round has at least k answers (ETHICS 10:
-    else a small group could be read by subtracting the others from the roll-up)."""
+    """Per-group results only for the round's own question, once it is closed (exact; an open question's
+    bars would move with each member's tap, ETHICS 9), and only when every group of the round has at
+    least k answers and the main room (everyone who responded in no group) has none or at least k
+    (ETHICS 10: else a small group, or the main room, could be read by subtracting the rest from the
+    roll-up).
+
+    An answer counts in the group its author was in when they gave it (app/breakouts/attribution.py),
+    never where they are now: a move between two reads changes no group's result."""
     k = live.min_group
     rollup = await polls_results.shown(db, question=question, k=k)
-    groups = await groups_of(db, found.id)
-    members = await members_of(db, found.id)
-    by_group: dict[str, set[str]] = defaultdict(set)
-    for member in members:
-        if member.group_id is not None:
-            by_group[member.group_id].add(member.participant_id)
+    if found.question_id != question.id:
+        return GroupResults(
+            rollup,
+            [],
+            {
+                "code": "not_round_question",
+                "message": "Results by group are kept for the round's own question only: an answer counts "
+                "in the group it was given in, and this question was not asked in this round's groups. To "
+                "see a question by group, ask it (again, as a new question) as a round's question.",
+            },
+        )
     if not question.is_closed:
         return GroupResults(
             rollup,
@@ -844,6 +892,10 @@ async def group_results(
                 "result would move with each member's answer.",
             },
         )
+    groups = await groups_of(db, found.id)
+    by_group: dict[str | None, set[str]] = defaultdict(set)
+    for participant_id, group_id in (await db.execute(_respondents_placed(found, question.id))).all():
+        by_group[group_id].add(participant_id)
     counted: list[tuple[BreakoutGroup, polls_results.Stored]] = []
     for group in groups:
         with aggregation.only_participants(frozenset(by_group[group.id])):
@@ -861,6 +913,24 @@ async def group_results(
                 "subtracting the others from the total.",
             },
         )
+    # The main room is one more group for the k rule: the roll-up minus every group is its answers.
+    rest = by_group[None]
+    if rest:
+        with aggregation.only_participants(frozenset(rest)):
+            rest_n = (await polls_results.count(db, question)).n
+        if rest_n < k:
+            return GroupResults(
+                rollup,
+                [],
+                {
+                    "code": "rest_below_k",
+                    "message": f"The main room gave fewer than {k} answers (people in no group, and "
+                    "answers given before the round started or after it closed), so no group's result is "
+                    "shown, only the whole session's: the main room's answers could otherwise be worked "
+                    "out by subtracting the groups from the total. Group results show when no one "
+                    f"responds from the main room, or at least {k} do.",
+                },
+            )
     now = await polls_results.entries_now(db, question)
     return GroupResults(
         rollup, [(g, polls_results.present(question, r, k=k, now=now)) for g, r in counted], None
@@ -869,9 +939,9 @@ async def group_results(
 
 @joins_removal
 async def remove_round_rows(db: AsyncSession, participant_id: str) -> None:
-    """Withdrawal and declining: the participant's notes, +1s, memberships and private messages go
-    (the foreign keys would cascade too; explicit, so the order is sure on every dialect), and phones
-    and consoles are sent the round again without them."""
+    """Withdrawal and declining: the participant's notes, +1s, memberships, the places their answers
+    were given (attributions) and private messages go (the foreign keys would cascade too; explicit, so
+    the order is sure on every dialect), and phones and consoles are sent the round again without them."""
     participant = await db.get(Participant, participant_id)
     member = await db.scalar(select(func.count()).where(col(BreakoutMember.participant_id) == participant_id))
     await db.execute(delete(NotePlus).where(col(NotePlus.participant_id) == participant_id))
@@ -879,6 +949,9 @@ async def remove_round_rows(db: AsyncSession, participant_id: str) -> None:
     await db.execute(delete(NotePlus).where(col(NotePlus.note_id).in_(notes)))
     await db.execute(delete(BreakoutNote).where(col(BreakoutNote.participant_id) == participant_id))
     await db.execute(delete(BreakoutMember).where(col(BreakoutMember.participant_id) == participant_id))
+    await db.execute(
+        delete(BreakoutAttribution).where(col(BreakoutAttribution.participant_id) == participant_id)
+    )
     await db.execute(delete(PrivateMessage).where(col(PrivateMessage.participant_id) == participant_id))
     if participant is not None and member:
         queue_changed(db, participant.session_id)

@@ -113,8 +113,9 @@ def _responses_schema(minutes: bool) -> dict[str, Any]:
         _field(
             "group",
             "string",
-            "The respondent's breakout group ('round 1: Group 2') when the question was a round's group "
-            "question; else empty.",
+            "The breakout group ('round 1: Group 2') the respondent was in when they answered, when the "
+            "question was a round's group question; empty for an answer from the main room or another "
+            "question.",
         ),
         _field(
             "declined", "boolean", "The respondent chose 'prefer not to answer' (the question or statement)."

@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.breakouts.models import (
+    BreakoutAttribution,
     BreakoutGroup,
-    BreakoutMember,
     BreakoutNote,
     BreakoutRound,
     NotePlus,
@@ -101,8 +101,8 @@ class Bundle:
     key: bytes
     made_on: date
     started_at: datetime | None
-    # (question id, participant id) -> the breakout group ("round 1: Group 2") of a round that asked
-    # that question, for responses.csv's `group`.
+    # (question id, participant id) -> the breakout group ("round 1: Group 2") the participant answered
+    # that round's question in, for responses.csv's `group`.
     groups: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
@@ -138,20 +138,20 @@ def group_label(number: int, name: str) -> str:
 
 
 async def _groups(db: AsyncSession, live: LiveSession) -> dict[tuple[str, str], str]:
-    """Each (round question, member) of the session's breakout rounds, with the member's group."""
+    """Each (round question, respondent) with the group they answered it in: where they were when they
+    gave the answer (breakout_attribution, app/breakouts/attribution.py), never where they are now. An
+    answer from the main room has none."""
     rows = await db.execute(
         select(
-            col(BreakoutRound.question_id),
+            col(BreakoutAttribution.question_id),
+            col(BreakoutAttribution.participant_id),
             col(BreakoutRound.number),
             col(BreakoutGroup.name),
-            col(BreakoutMember.participant_id),
         )
-        .join(BreakoutGroup, col(BreakoutGroup.round_id) == col(BreakoutRound.id))
-        .join(BreakoutMember, col(BreakoutMember.group_id) == col(BreakoutGroup.id))
-        .where(col(BreakoutRound.session_id) == live.id, col(BreakoutRound.question_id).is_not(None))
-        .order_by(col(BreakoutRound.number))
+        .join(BreakoutGroup, col(BreakoutGroup.id) == col(BreakoutAttribution.group_id))
+        .join(BreakoutRound, col(BreakoutRound.id) == col(BreakoutAttribution.round_id))
+        .where(col(BreakoutRound.session_id) == live.id)
     )
-    # A question asked in two rounds: the later round's group.
     return {(r.question_id, r.participant_id): group_label(r.number, r.name) for r in rows}
 
 

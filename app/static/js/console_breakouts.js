@@ -256,7 +256,8 @@ function groupCard(group) {
   }));
   const card = el('section', { class: 'group-card', dataset: { group: group.id }, 'aria-label': group.name },
     el('h4', {}, `${group.name} · ${plural(group.size, 'person', 'people')}`),
-    typeof group.answered === 'number' ? el('p', { class: 'small' }, `${group.answered} of ${group.size} responded to the question`) : null,
+    // Answers stay in the group they were given in: someone moved after answering still counts here.
+    typeof group.answered === 'number' ? el('p', { class: 'small' }, `${group.answered} answered in this group`) : null,
     group.link ? el('p', { class: 'small' }, el('a', { href: group.link, target: '_blank', rel: 'noopener noreferrer' }, group.link)) : null,
     round.open ? el('ul', { class: 'tiles', 'aria-label': `Members of ${group.name}` }, ...(group.members || []).map((t) => el('li', {}, tileButton(t)))) : null,
     round.open && selectedTile ? button('Move here', { class: 'secondary move-here' }, () => move(selectedTile, group.id)) : null,
@@ -287,8 +288,10 @@ function renderRound() {
     }, 5000);
   }
   groupsGrid.replaceChildren(...round.groups.map(groupCard));
+  // Group results need the main room's answers to be none or at least k (ETHICS 10, rest_below_k).
   // replaceChildren would write "null": leave out what is not shown.
   plenary.replaceChildren(...[el('h4', {}, `Main room · ${round.plenary}`),
+    typeof round.plenary_answered === 'number' ? el('p', { class: 'small' }, `${round.plenary_answered} answered from the main room`) : null,
     round.open ? el('ul', { class: 'tiles', 'aria-label': 'In the main room' }, ...(round.unplaced || []).map((t) => el('li', {}, tileButton(t)))) : null,
     round.open && selectedTile ? button('Move here', { class: 'secondary move-here' }, () => move(selectedTile, null)) : null].filter(Boolean));
   if (round.open) dropTarget(plenary, null);
