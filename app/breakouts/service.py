@@ -867,6 +867,10 @@ async def group_results(
     (ETHICS 10: else a small group, or the main room, could be read by subtracting the rest from the
     roll-up).
 
+    The same holds one level down, for each part of a result with its own k (a word, a scale statement,
+    the comments): one that some group or the main room holds 1..k-1 of is hidden in every group's
+    result (`_withheld`). The roll-up keeps its own rule.
+
     An answer counts in the group its author was in when they gave it (app/breakouts/attribution.py),
     never where they are now: a move between two reads changes no group's result."""
     k = live.min_group
@@ -915,10 +919,11 @@ async def group_results(
         )
     # The main room is one more group for the k rule: the roll-up minus every group is its answers.
     rest = by_group[None]
+    parts = [result for _, result in counted]
     if rest:
         with aggregation.only_participants(frozenset(rest)):
-            rest_n = (await polls_results.count(db, question)).n
-        if rest_n < k:
+            parts.append(await polls_results.count(db, question))
+        if parts[-1].n < k:
             return GroupResults(
                 rollup,
                 [],
@@ -931,10 +936,35 @@ async def group_results(
                     f"responds from the main room, or at least {k} do.",
                 },
             )
+    withheld = _withheld(question, k, await polls_results.count(db, question), parts)
     now = await polls_results.entries_now(db, question)
     return GroupResults(
-        rollup, [(g, polls_results.present(question, r, k=k, now=now)) for g, r in counted], None
+        rollup,
+        [
+            (g, polls_results.present(question, polls_results.withhold(question, r, withheld), k=k, now=now))
+            for g, r in counted
+        ],
+        None,
     )
+
+
+def _withheld(
+    question: Question, k: int, total: polls_results.Stored, parts: list[polls_results.Stored]
+) -> set[polls_results.Part]:
+    """The parts of the result with their own k (a word, a statement, the comments) to hide in every
+    group: those that a part of the room (`parts`: each group, and the main room if anyone responded
+    there) holds 1..k-1 of. Shown in the others, such a part would be the exact total minus them.
+
+    A part's summary may leave an item out (a word used by fewer than 3 is not stored, and no k shows
+    it): what the total holds beyond the parts' counts is then in such a part, so fewer than k there."""
+    totals = polls_results.own_k(question, total)
+    counts = [polls_results.own_k(question, part) for part in parts]
+    withheld: set[polls_results.Part] = set()
+    for item in set(totals).union(*counts):
+        known = [each[item] for each in counts if item in each]
+        if totals.get(item, 0) != sum(known) or any(0 < n < k for n in known):
+            withheld.add(item)
+    return withheld
 
 
 @joins_removal

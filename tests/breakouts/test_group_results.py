@@ -8,6 +8,7 @@ taking their answer with them. Answers count in the group their author was in wh
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 import pytest
@@ -68,6 +69,12 @@ class Room:
             detail = await self.move(largest["members"][0], None)
         return detail
 
+    async def give(self, person: dict[str, Any], value: Any, type_: str = "answer") -> None:
+        """Any answer (or comment, with type_) of the person, through the app's writer."""
+        self.sent += 1
+        outcome = await self.api.submit(person, self.question, value, f"m{self.sent}", type_=type_)
+        assert outcome.ok, outcome
+
     async def answer(self, person: dict[str, Any], option: int | None) -> None:
         """The person's answer (None: "prefer not to answer"), through the app's writer."""
         self.sent += 1
@@ -107,10 +114,13 @@ class Room:
         return dict(r.json())
 
 
-async def _room(api: Api, people: int) -> Room:
+async def _room(api: Api, people: int, **body: Any) -> Room:
+    """The room with an open question: a choice of A or B, or the question `body` creates."""
     auth = await api.quick_facilitator()
     session = await api.create_session(auth, min_group=K)
-    question = await api.open_question(auth, session, kind="choice", prompt="Which?", options=["A", "B"])
+    question = await api.open_question(
+        auth, session, **(body or {"kind": "choice", "prompt": "Which?", "options": ["A", "B"]})
+    )
     room = Room(api, auth, session, question)
     room.people = [await api.join(session) for _ in range(people)]
     return room
@@ -405,3 +415,130 @@ class TestRemoval:
             await db.commit()
         assert report.deleted["breakout_attribution"] == 5
         assert await _attributions(api) == 0
+
+
+async def _places(room: Room) -> dict[str | None, list[dict[str, Any]]]:
+    """Each group's name (None: the main room) -> the people in it now."""
+    detail = await room.detail()
+    names = {tile: g["name"] for g in detail["groups"] for tile in g["members"]}
+    out: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    for i, tile in (await _tiles_by_person(room)).items():
+        out[names.get(tile)].append(room.people[i])
+    return out
+
+
+def _words(result: dict[str, Any]) -> dict[str, int]:
+    return {w["text"]: w["count"] for w in result["summary"]["words"]}
+
+
+def _group_words(results: dict[str, Any]) -> dict[str, dict[str, int]]:
+    assert results["reason"] is None, results["reason"]
+    return {g["name"]: _words(g["result"]) for g in results["groups"]}
+
+
+class TestNestedItems:
+    """Inside a shown result, a word, a scale statement and the comments each have their own k. A part
+    hidden in one group (or in the main room) and shown in the others would be the roll-up minus those
+    others, so such an item is hidden in every group: the same all-or-nothing rule as for whole groups."""
+
+    async def cloud(self, api: Api, people: int, main_room: int = 0) -> tuple[Room, dict[Any, Any]]:
+        room = await _room(api, people, kind="wordcloud", prompt="One word", max_entries=3)
+        await room.start(groups=2, names=["A", "B"])
+        await room.to_main_room(main_room)
+        return room, await _places(room)
+
+    async def test_a_word_below_k_in_one_group_is_hidden_in_every_group(self, api: Api) -> None:
+        # k = 3: the roll-up shows "tea" 4 times, A 3 times; B's 1 (hidden) would be 4 - 3.
+        room, places = await self.cloud(api, 6)
+        for person in places["A"]:
+            await room.give(person, {"words": ["tea", "cake"]})
+        first, *others = places["B"]
+        await room.give(first, {"words": ["tea"]})
+        for person in others:
+            await room.give(person, {"words": ["coffee"]})
+        await room.close_question()
+
+        results = await room.results()
+        assert _words(results["rollup"]) == {"tea": 4, "cake": 3}
+        # Only the word some part holds 1..k-1 of goes: A's cake (none in B) still shows.
+        assert _group_words(results) == {"A": {"cake": 3}, "B": {}}
+        # The report-back and one group asked for alone read the same.
+        reported = (await room.report())["groups"]
+        assert {g["name"]: _words(g["result"]) for g in reported} == {"A": {"cake": 3}, "B": {}}
+        a = next(g for g in results["groups"] if g["name"] == "A")
+        assert _words(await room.one_group(a["id"])) == {"cake": 3}
+
+    async def test_a_statement_rated_by_fewer_than_k_in_one_group_is_hidden_in_every_group(
+        self, api: Api
+    ) -> None:
+        room = await _room(api, 6, kind="scale", prompt="How?", statements=["S1", "S2"], points=5)
+        s1, s2 = (s["id"] for s in room.question["statements"])
+        await room.start(groups=2, names=["A", "B"])
+        places = await _places(room)
+        for person in places["A"]:
+            await room.give(person, {"ratings": {s1: 4, s2: 5}})
+        first, *others = places["B"]
+        await room.give(first, {"ratings": {s2: 1}})
+        for person in others:
+            await room.give(person, {"ratings": {s1: 2, s2: 3}})
+        await room.close_question()
+
+        results = await room.results()
+        assert results["reason"] is None, results["reason"]
+        statements = results["rollup"]["summary"]["statements"]
+        assert (statements[s1]["n"], statements[s2]["n"]) == (5, 6)
+        shown = {g["name"]: g["result"]["summary"]["statements"] for g in results["groups"]}
+        # S1: A's 3 ratings are hidden too, else B's 2 would be the roll-up minus A.
+        assert shown["A"][s1] is None and shown["B"][s1] is None
+        assert (shown["A"][s2]["n"], shown["A"][s2]["mean"]) == (3, 5)
+        assert (shown["B"][s2]["n"], shown["B"][s2]["mean"]) == (3, 7 / 3)
+
+    async def test_a_word_below_k_in_the_main_room_is_hidden_in_every_group(self, api: Api) -> None:
+        # Both groups show tea 3 times; the main room's 1 would be the roll-up's 7 minus 3 and 3.
+        room, places = await self.cloud(api, 9, main_room=K)
+        assert [len(places[name]) for name in ("A", "B", None)] == [K, K, K]
+        for person in places["A"] + places["B"]:
+            await room.give(person, {"words": ["tea"]})
+        first, *others = places[None]
+        await room.give(first, {"words": ["tea"]})
+        for person in others:
+            await room.give(person, {"words": ["coffee"]})
+        await room.close_question()
+
+        results = await room.results()
+        assert _words(results["rollup"]) == {"tea": 7}
+        assert _group_words(results) == {"A": {}, "B": {}}
+
+    async def test_comments_from_fewer_than_k_in_one_group_are_hidden_in_every_group(self, api: Api) -> None:
+        room = await _room(api, 6, kind="choice", prompt="Which?", options=["A", "B"], comments=True)
+        await room.start(groups=2, names=["A", "B"])
+        places = await _places(room)
+        for person in places["A"] + places["B"]:
+            await room.answer(person, 0)
+        for person in places["A"] + places["B"][:1]:
+            await room.give(person, "A comment", type_="comment")
+        await room.close_question()
+
+        results = await room.results()
+        assert results["rollup"]["comments"]["n"] == 4 and not results["rollup"]["comments"]["hidden"]
+        assert len(results["rollup"]["comments"]["entries"]) == 4
+        shown = {g["name"]: g["result"]["comments"] for g in results["groups"]}
+        assert shown == {
+            "A": {"n": 3, "hidden": True, "entries": []},
+            "B": {"n": 1, "hidden": True, "entries": []},
+        }
+
+    @pytest.mark.parametrize("main_room", [0, K])
+    async def test_a_word_with_k_or_none_in_every_part_shows_in_each_group(
+        self, api: Api, main_room: int
+    ) -> None:
+        room, places = await self.cloud(api, 2 * K + main_room, main_room=main_room)
+        for person in places["A"] + places[None]:
+            await room.give(person, {"words": ["tea"]})
+        for person in places["B"]:
+            await room.give(person, {"words": ["tea", "coffee"]})
+        await room.close_question()
+
+        results = await room.results()
+        assert _words(results["rollup"]) == {"tea": 2 * K + main_room, "coffee": K}
+        assert _group_words(results) == {"A": {"tea": K}, "B": {"tea": K, "coffee": K}}
