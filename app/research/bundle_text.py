@@ -56,10 +56,11 @@ Protections applied
   different pseudonym in every bundle, so bundles cannot be joined on it.
 - Rows of responses.csv and comments.csv are in random order.
 - {times}
-- Free text (responses.csv `text`, comments.csv, private_messages.csv, word labels in summary.csv) has
-  e-mail addresses, phone numbers, UK postcodes, URLs and NHS numbers (mod-11 checked) replaced by
-  [email], [phone], [postcode], [url] and [nhs-number]. This is pattern-based and best effort: names
-  and other identifying words are NOT caught.
+- Everything participants typed (responses.csv `text`, and `item` of a word-cloud word; comments.csv;
+  private_messages.csv; words in summary.csv, `item` and `item_label`) has e-mail addresses, phone
+  numbers, UK postcodes, URLs and NHS numbers (mod-11 checked) replaced by [email], [phone],
+  [postcode], [url] and [nhs-number]. This is pattern-based and best effort: names and other
+  identifying words are NOT caught.
 - Cells that begin with =, +, -, @ (or a tab or carriage return) start with an apostrophe, so a
   spreadsheet shows them as text instead of running them.
 - summary.csv shows counts from 1 to {k - 1} as *, and hides further cells (secondary suppression) so
@@ -100,7 +101,9 @@ def _responses_schema(minutes: bool) -> dict[str, Any]:
             constraints={"enum": ["choice", "scale", "wordcloud", "open", "ranking", "qa"]},
         ),
         _field(
-            "item", "string", "Option or statement id, normalised word, or entry id; empty for a decline."
+            "item",
+            "string",
+            "Option or statement id, normalised word (redacted), or entry id; empty for a decline.",
         ),
         _field(
             "value",

@@ -259,7 +259,10 @@ def _point_label(config: dict[str, Any], value: int) -> str:
 def _response_row(bundle: Bundle, question: Question, row: Any, labels: dict[str, str]) -> list[Any]:
     item, value, text, declined = row.item or "", row.value, row.text, bool(row.declined)
     label = ""
-    if question.kind == "choice" and item:
+    if question.kind == "wordcloud" and item:
+        # A word's item is its normalised key: the participant's own words, folded, so redacted too.
+        item = redact(item)
+    elif question.kind == "choice" and item:
         order = [o["id"] for o in question.config["options"]]
         value, label = order.index(item) + 1, labels.get(item, "")
     elif question.kind == "ranking" and item:
@@ -375,7 +378,7 @@ def _summary_rows(bundle: Bundle, question: Question, counted: polls_results.Sto
         hidden_words = set(question.config.get("hidden_keys", ()))
         for w in summary.get("words", []):
             if w["count"] >= k and w["key"] not in hidden_words:
-                word = [question.id, "wordcloud", w["key"], redact(w["text"]), "", "", w["count"]]
+                word = [question.id, "wordcloud", redact(w["key"]), redact(w["text"]), "", "", w["count"]]
                 rows.append([*word, "", "", "", "", *blank])
     return rows
 
