@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from app.sessions.models import LiveSession
 
 if TYPE_CHECKING:
+    from app.polls.models import Question
     from app.research.export import Bundle
 
 MISSING = ["", "*"]
@@ -37,8 +38,8 @@ one before each analysis you publish.
 Files
 -----
 README.txt            this file
-questions.csv         the codebook: every question (prompt, kind, k), and its options, statements and
-                      scale anchors in order, one row per item
+questions.csv         the codebook: every question (prompt, kind, section, k), and its options,
+                      statements and scale anchors in order, one row per item
 responses.csv         one row per answered item, long format: respondent pseudonym, section, question
                       id, kind, item (option, statement, word or entry id), numeric value, value label,
                       text, breakout group, declined ("prefer not to answer")
@@ -92,7 +93,12 @@ def _field(name: str, type_: str, description: str, **extra: Any) -> dict[str, A
 def _responses_schema(minutes: bool) -> dict[str, Any]:
     fields = [
         _field("respondent", "string", "Pseudonym of the respondent in this bundle only."),
-        _field("section", "string", "The question's section (empty while sections do not exist)."),
+        _field(
+            "section",
+            "string",
+            "The title of the question's section; empty for a question in no section. Two sections may "
+            "share a title: questions.csv's section_order tells them apart.",
+        ),
         _field("question_id", "string", "The question (see questions.csv)."),
         _field(
             "question_kind",
@@ -171,6 +177,12 @@ def _resource(name: str, path: str, schema: dict[str, Any], description: str) ->
     }
 
 
+def _section(bundle: Bundle, question: Question) -> dict[str, Any]:
+    """A codebook entry's section (its title and place), or nothing for a question in no section."""
+    found = bundle.section(question)
+    return {"section": found[1], "section_order": found[0]} if found is not None else {}
+
+
 def datapackage(bundle: Bundle) -> dict[str, Any]:
     """The Frictionless descriptor: every CSV's fields with their types, and the codebook."""
     from app.research.export import (
@@ -179,9 +191,16 @@ def datapackage(bundle: Bundle) -> dict[str, Any]:
         QUESTIONS_FIELDS,
     )
 
-    questions_schema = _strings(QUESTIONS_FIELDS, {})
+    questions_schema = _strings(
+        QUESTIONS_FIELDS,
+        {
+            "section": "The title of the question's section; empty for a question in no section.",
+            "section_order": "The section's place among the session's sections (1, 2, ...); empty for "
+            "a question in no section.",
+        },
+    )
     for field in questions_schema["fields"]:
-        if field["name"] in ("question_order", "points", "k", "item_order"):
+        if field["name"] in ("question_order", "section_order", "points", "k", "item_order"):
             field["type"] = "integer"
         if field["name"] == "multiple":
             field["type"] = "boolean"
@@ -226,6 +245,7 @@ def datapackage(bundle: Bundle) -> dict[str, Any]:
                     "order": order,
                     "kind": q.kind,
                     "prompt": q.prompt,
+                    **_section(bundle, q),
                     **{
                         key: q.config[key]
                         for key in ("options", "statements", "points", "labels", "multiple")

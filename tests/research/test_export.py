@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
 import sys
@@ -79,6 +80,55 @@ class TestBundle:
         with zipfile.ZipFile(io.BytesIO(r.content)) as archive:
             assert {info.date_time[3:] for info in archive.infolist()} == {(0, 0, 0)}
 
+    async def test_each_row_names_its_questions_section(self, api: Api, tmp_path: Path) -> None:
+        auth = await api.quick_facilitator()
+        session = await api.create_session(auth, min_group=3)
+        base = f"/api/sessions/{session['id']}/sections"
+        sections = []
+        for title in ("Arrival", "Reflection", "Arrival"):  # two sections may share a title
+            r = await api.client.post(base, json={"title": title}, headers=auth)
+            assert r.status_code == 201, r.text
+            sections.append(r.json()["id"])
+        asked = [
+            await api.open_question(
+                auth, session, kind="choice", prompt=f"Q{i}", options=["A", "B"], section_id=section
+            )
+            for i, section in enumerate([sections[0], sections[1], sections[2], None])
+        ]
+        joined = await api.join(session)
+        for i, question in enumerate(asked):
+            assert (
+                await api.submit(joined, question, {"choices": [question["options"][0]["id"]]}, f"a{i}")
+            ).ok
+        bundle = await _bundle_of(api, auth, session)
+        by_question = {r["question_id"]: r["section"] for r in rows(bundle["responses.csv"])}
+        assert [by_question[q["id"]] for q in asked] == ["Arrival", "Reflection", "Arrival", ""]
+        codebook = {
+            r["question_id"]: (r["section"], r["section_order"]) for r in rows(bundle["questions.csv"])
+        }
+        assert [codebook[q["id"]] for q in asked] == [
+            ("Arrival", "1"),
+            ("Reflection", "2"),
+            ("Arrival", "3"),
+            ("", ""),
+        ]
+        package = json.loads(bundle["datapackage.json"])
+        described = {f["name"]: f["description"] for r in package["resources"] for f in r["schema"]["fields"]}
+        assert "section" in described and "empty while" not in described["section"]
+        entries = package["thirdspace"]["codebook"]
+        assert [(e.get("section"), e.get("section_order")) for e in entries] == [
+            ("Arrival", 1),
+            ("Reflection", 2),
+            ("Arrival", 3),
+            (None, None),
+        ]
+        for name, data in bundle.items():
+            (tmp_path / name).write_bytes(data)
+        schema = Schema.from_descriptor(_schema(bundle, "questions"))
+        with Resource(path="questions.csv", basepath=str(tmp_path), schema=schema) as resource:
+            typed = {row["question_id"]: row["section_order"] for row in resource.read_rows()}
+        assert [typed[q["id"]] for q in asked] == [1, 2, 3, None]
+
     async def test_another_account_gets_404(self, study: Study) -> None:
         other = await study.api.quick_facilitator()
         for path in ("export.zip", "export.csv", "audit", "consent/versions"):
@@ -86,9 +136,14 @@ class TestBundle:
             assert_error(r, 404, "not_found")
 
 
-def _schema(bundle: dict[str, bytes], name: str) -> dict[str, Any]:
-    import json
+async def _bundle_of(api: Api, auth: dict[str, str], session: dict[str, Any]) -> dict[str, bytes]:
+    r = await api.client.get(f"/api/sessions/{session['id']}/export.zip", headers=auth)
+    assert r.status_code == 200, r.text
+    with zipfile.ZipFile(io.BytesIO(r.content)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
 
+
+def _schema(bundle: dict[str, bytes], name: str) -> dict[str, Any]:
     package = json.loads(bundle["datapackage.json"])
     return next(r["schema"] for r in package["resources"] if r["name"] == name)
 
