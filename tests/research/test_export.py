@@ -15,9 +15,10 @@ import httpx
 from frictionless import Resource, Schema
 
 from app.auth.models import Role
+from app.breakouts import service as breakouts_service
 from app.research import redaction
 from tests.conftest import ServerProcess
-from tests.factories import PASSWORD, Api, assert_error
+from tests.factories import PASSWORD, Api, assert_error, choice
 from tests.research.conftest import PEOPLE, Study, build_study, rows
 
 FILES = {
@@ -128,6 +129,58 @@ class TestBundle:
         with Resource(path="questions.csv", basepath=str(tmp_path), schema=schema) as resource:
             typed = {row["question_id"]: row["section_order"] for row in resource.read_rows()}
         assert [typed[q["id"]] for q in asked] == [1, 2, 3, None]
+
+    async def test_rows_are_shuffled_not_only_re_keyed(self, api: Api) -> None:
+        """With pseudonyms mapped back to people, the people's order differs between exports, in
+        responses.csv, in comments.csv (entries, and breakout notes, which are read apart) and in
+        private_messages.csv. Unshuffled, a query gives the same order every time; shuffled, 30 rows
+        come in the same order twice with chance 1/30!, so a few tries never see it by chance."""
+        auth = await api.quick_facilitator()
+        session = await api.create_session(auth, min_group=3)
+        wall = await api.open_question(auth, session, kind="open", prompt="Who?")
+        pick = await api.open_question(auth, session, kind="choice", prompt="Which?", options=["A", "B"])
+        people = 30
+        ids = []
+        for i in range(people):
+            joined = await api.join(session)
+            assert (await api.submit(joined, wall, {"text": f"person {i:02}"}, "e")).ok
+            assert (await api.submit(joined, pick, choice(pick, i % 2), "c")).ok
+            ids.append(await api.participant_id(joined))
+        r = await api.client.post(
+            f"/api/sessions/{session['id']}/rounds", json={"mode": "random", "groups": 1}, headers=auth
+        )
+        assert r.status_code == 201, r.text
+        async with api.app.state.database.session() as db:
+            for i, participant_id in enumerate(ids):
+                mine = {
+                    "session_id": session["id"],
+                    "participant_id": participant_id,
+                    "text": f"person {i:02}",
+                }
+                await breakouts_service.add_private(db, client_id="m", **mine)
+                await breakouts_service.add_note(db, client_id="n", round_id=r.json()["id"], **mine)
+            await db.commit()
+
+        def orders(bundle: dict[str, bytes]) -> dict[str, list[Any]]:
+            responses = rows(bundle["responses.csv"])
+            # This export's pseudonyms, mapped to the people by the open answer each wrote.
+            person = {r["respondent"]: int(r["text"][-2:]) for r in responses if r["text"]}
+            assert sorted(person.values()) == list(range(people))
+            comments = rows(bundle["comments.csv"])
+            return {
+                "responses.csv": [(person[r["respondent"]], r["question_id"]) for r in responses],
+                "comments.csv": [person[c["respondent"]] for c in comments if c["source"] == "open"],
+                "comments.csv (notes)": [person[c["respondent"]] for c in comments if c["source"] == "note"],
+                "private_messages.csv": [
+                    person[p["respondent"]] for p in rows(bundle["private_messages.csv"])
+                ],
+            }
+
+        first = orders(await _bundle_of(api, auth, session))
+        later = [orders(await _bundle_of(api, auth, session)) for _ in range(3)]
+        for name, order in first.items():
+            assert len(order) == people * (2 if name == "responses.csv" else 1)
+            assert any(other[name] != order for other in later), f"{name} came in one order every time"
 
     async def test_another_account_gets_404(self, study: Study) -> None:
         other = await study.api.quick_facilitator()
