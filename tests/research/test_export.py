@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,24 @@ class TestBundle:
         minutes = [r["minutes"] for r in rows(bundle["responses.csv"])]
         assert all(m == "" or m.isdigit() for m in minutes) and "0" in minutes
         assert b"minutes since" in bundle["README.txt"] or b"`minutes` column" in bundle["README.txt"]
+
+    async def test_the_readme_names_the_bundles_date(self, study: Study) -> None:
+        """ETHICS 5: each bundle is dated, so a researcher knows which bundles a withdrawal outdates. The
+        date is the day the bundle was made (UTC), the same in README.txt, datapackage.json and on
+        every zip member, and never a time of day."""
+        before = datetime.now(UTC).date()
+        r = await study.export()
+        after = datetime.now(UTC).date()
+        with zipfile.ZipFile(io.BytesIO(r.content)) as archive:
+            readme = archive.read("README.txt").decode()
+            package = json.loads(archive.read("datapackage.json"))
+            stamped = {date(*info.date_time[:3]) for info in archive.infolist()}
+        dated = re.findall(r"^Bundle made on: (\d{4})-(\d{2})-(\d{2}) \(UTC\)$", readme, re.MULTILINE)
+        assert len(dated) == 1, readme
+        made_on = date(*map(int, dated[0]))
+        assert before <= made_on <= after
+        assert package["thirdspace"]["bundle_date"] == made_on.isoformat()
+        assert stamped == {made_on}
 
     async def test_a_zip_member_carries_no_time_of_day(self, study: Study) -> None:
         r = await study.export()
