@@ -353,5 +353,14 @@ class TestCommandLine:
             done = run("delete", sid, "--yes")
             assert done.returncode == 0, done.stderr
             assert http.get(f"/api/sessions/{sid}", headers=auth).status_code == 404
+            # The audit log outlives the session: the exports and the deletion, by the command line.
+            log = server_process.sql(
+                "SELECT action, actor FROM audit_event WHERE session_id = :sid ORDER BY id", sid=sid
+            )
+            assert [tuple(e) for e in log][-3:] == [
+                ("export", "command line"),
+                ("export", "command line"),
+                ("session.delete", "command line"),
+            ]
             done = run("export", "nope", "-o", str(out))
             assert done.returncode == 2 and "no session has the id nope" in done.stderr
