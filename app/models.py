@@ -8,6 +8,7 @@ from app.breakouts.models import (
     BreakoutRound,
     NotePlus,
     PrivateMessage,
+    ReportBack,
 )
 from app.polls.models import (
     Answer,
@@ -43,6 +44,7 @@ __all__ = [
     "Participant",
     "PrivateMessage",
     "Question",
+    "ReportBack",
     "ResultChange",
     "ResultState",
     "Section",
