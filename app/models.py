@@ -9,6 +9,7 @@ from app.breakouts.models import (
     BreakoutRound,
     NotePlus,
     PrivateMessage,
+    ReportBack,
 )
 from app.polls.models import (
     Answer,
@@ -45,6 +46,7 @@ __all__ = [
     "Participant",
     "PrivateMessage",
     "Question",
+    "ReportBack",
     "ResultChange",
     "ResultState",
     "Section",

@@ -1,5 +1,5 @@
 """Breakout rounds, their groups and members, where each answer to a round's question was given, the
-groups' notes and +1s, and private messages.
+groups' notes and +1s, private messages, and what the presenters show for report-back.
 
 Every row a participant made (membership, attribution, note, +1, private message) has a foreign key to
 `participant.id` with ON DELETE CASCADE, so declining the sheet, withdrawing and purging remove them
@@ -8,8 +8,9 @@ with the participant (app/withdrawal.py)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlmodel import Column, Field, SQLModel
 
 from app.db import UTCDateTime, new_id, utcnow
@@ -179,3 +180,16 @@ class PrivateMessage(SQLModel, table=True):
     client_id: str = Field(max_length=100)
     text: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ReportBack(SQLModel, table=True):
+    """What a session's presenters show for report-back: the last `PUT …/report` request, ids only
+    (`{"show": "board", "round_id", "group_id"}`, `{"show": "notes", "note_ids"}`, ...). A withdrawal
+    reads it to show the board or notes again without what the participant wrote or +1'd."""
+
+    __tablename__ = "report_back"
+
+    session_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("live_session.id", ondelete="CASCADE"), primary_key=True)
+    )
+    request: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))

@@ -26,6 +26,7 @@ from app.breakouts.models import (
     BreakoutRound,
     NotePlus,
     PrivateMessage,
+    ReportBack,
 )
 from app.breakouts.schemas import (
     NOTE_MAX,
@@ -971,28 +972,105 @@ def _withheld(
 async def remove_round_rows(db: AsyncSession, participant_id: str) -> None:
     """Withdrawal and declining: the participant's notes, +1s, memberships, the places their answers
     were given (attributions) and private messages go (the foreign keys would cascade too; explicit, so
-    the order is sure on every dialect), and phones and consoles are sent the round again without them."""
+    the order is sure on every dialect). Phones and consoles are sent the round again without them,
+    consoles are told which private messages to drop (`private.removed`), and presenters whose
+    report-back shows a note the participant wrote or +1'd are sent it again without them."""
     participant = await db.get(Participant, participant_id)
+    if participant is None:
+        return  # nothing of theirs can be left: every row here has a foreign key to the participant
+    session_id = participant.session_id
     member = await db.scalar(select(func.count()).where(col(BreakoutMember.participant_id) == participant_id))
+    own = set(
+        await db.scalars(
+            select(col(BreakoutNote.id)).where(col(BreakoutNote.participant_id) == participant_id)
+        )
+    )
+    plussed = set(
+        await db.scalars(select(col(NotePlus.note_id)).where(col(NotePlus.participant_id) == participant_id))
+    )
+    touched_groups = set(
+        await db.scalars(select(col(BreakoutNote.group_id)).where(col(BreakoutNote.id).in_(own | plussed)))
+    )
+    messages = list(
+        await db.scalars(
+            select(col(PrivateMessage.id)).where(col(PrivateMessage.participant_id) == participant_id)
+        )
+    )
     await db.execute(delete(NotePlus).where(col(NotePlus.participant_id) == participant_id))
-    notes = select(col(BreakoutNote.id)).where(col(BreakoutNote.participant_id) == participant_id)
-    await db.execute(delete(NotePlus).where(col(NotePlus.note_id).in_(notes)))
+    await db.execute(delete(NotePlus).where(col(NotePlus.note_id).in_(own)))
     await db.execute(delete(BreakoutNote).where(col(BreakoutNote.participant_id) == participant_id))
     await db.execute(delete(BreakoutMember).where(col(BreakoutMember.participant_id) == participant_id))
     await db.execute(
         delete(BreakoutAttribution).where(col(BreakoutAttribution.participant_id) == participant_id)
     )
     await db.execute(delete(PrivateMessage).where(col(PrivateMessage.participant_id) == participant_id))
-    if participant is not None and member:
-        queue_changed(db, participant.session_id)
-        found = await open_round(db, session_id=participant.session_id) or await latest_round(
-            db, session_id=participant.session_id
+    if messages:
+        outbox.add(
+            db,
+            (channels.console(session_id),),
+            "private.removed",
+            {"ids": sorted(messages)},
+            seq_key=session_id,
         )
+    if own or plussed:
+        await _report_again(db, session_id, own=own, plussed=plussed, groups=touched_groups)
+    if member:
+        queue_changed(db, session_id)
+        found = await open_round(db, session_id=session_id) or await latest_round(db, session_id=session_id)
         if found is not None:
             await queue_console_state(db, found)
 
 
+async def _report_again(
+    db: AsyncSession, session_id: str, *, own: set[str], plussed: set[str], groups: set[str]
+) -> None:
+    """After a participant's notes and +1s were deleted: when the presenters' report-back shows a board
+    of one of their groups, or chosen notes among those they wrote or +1'd, send it again without them
+    (chosen notes they wrote leave the choice; none left clears the screen)."""
+    kept = await db.get(ReportBack, session_id, with_for_update=True)
+    live = await db.get(LiveSession, session_id)
+    if kept is None or live is None:
+        return
+    request = ReportShow.model_validate(kept.request)
+    if request.show == "board" and request.group_id in groups:
+        pass
+    elif request.show == "notes" and set(request.note_ids or ()) & (own | plussed):
+        chosen = [n for n in request.note_ids or () if n not in own]
+        # Only notes still there (a purge deletes notes without passing here).
+        there = set(await db.scalars(select(col(BreakoutNote.id)).where(col(BreakoutNote.id).in_(chosen))))
+        chosen = [n for n in chosen if n in there]
+        request = ReportShow(show="notes", note_ids=chosen) if chosen else ReportShow(show=None)
+    else:
+        return
+    try:
+        await show_report(db, live=live, body=request)
+    except AppError:
+        # What was shown cannot be shown again (its round or group went): clear the screen rather
+        # than fail the withdrawal.
+        await show_report(db, live=live, body=ReportShow(show=None))
+
+
 # Report-back ----------------------------------------------------------------------------------------
+
+
+async def show_report(db: AsyncSession, *, live: LiveSession, body: ReportShow) -> dict[str, Any]:
+    """Show report-back on the session's presenters (and consoles) after commit, and keep the request
+    (ids only) so that a withdrawal can show it again without the participant's notes."""
+    shown = await report(db, live=live, body=body)
+    kept = await db.get(ReportBack, live.id, with_for_update=True)
+    if body.show is None:
+        if kept is not None:
+            await db.delete(kept)
+    else:
+        request = body.model_dump(mode="json", exclude_none=True)
+        if kept is None:
+            db.add(ReportBack(session_id=live.id, request=request))
+        else:
+            kept.request = request
+            db.add(kept)
+    await db.flush()
+    outbox.add(db, (channels.presenters(live.id),), "report.show", shown, seq_key=live.id)
+    return shown
 
 
 async def report(db: AsyncSession, *, live: LiveSession, body: ReportShow) -> dict[str, Any]:

@@ -6,7 +6,8 @@
 //   press a tile, then "Move here" on a group), its live board, broadcast, add time, close;
 // - report-back on the presenter: a group's board, chosen notes, or per-group results beside the
 //   roll-up (only when every group has at least k answers; the panel says why not);
-// - the inbox of private messages (ETHICS 7), which never reaches a presenter.
+// - the inbox of private messages (ETHICS 7), which never reaches a presenter; a withdrawal takes a
+//   participant's messages out of it at once (`private.removed`).
 import { api } from './api.js';
 import { connect } from './socket.js';
 import { charCounter, clearFieldErrors, el, plural, setText, show, showError, showFieldErrors } from './ui.js';
@@ -373,6 +374,15 @@ function addMessage(message, { first = true } = {}) {
   show(inboxEmpty, false);
 }
 
+// A participant withdrew: their messages leave the inbox at once (ETHICS 5), as they would on reload.
+function removeMessages(ids) {
+  for (const id of ids) {
+    const node = inbox.querySelector(`[data-id="${CSS.escape(id)}"]`);
+    if (node) node.remove();
+  }
+  show(inboxEmpty, !inbox.children.length);
+}
+
 // --- Mount -----------------------------------------------------------------------------------------------
 
 async function loadQuestions() {
@@ -437,6 +447,9 @@ async function mount() {
     },
     'private.new'(message) {
       addMessage(message);
+    },
+    'private.removed'(data) {
+      removeMessages(data.ids || []);
     },
   });
 }
