@@ -102,6 +102,47 @@ class TestCrowdedVenue:
         assert clock.slept == waited
 
 
+class TestSideBySide:
+    async def test_a_proven_code_is_looked_at_while_another_join_from_the_address_is_in_hand(
+        self, settings: Settings
+    ) -> None:
+        """Joins from one address with a code someone there joined with take no turn: two phones are
+        looked up at the same time. (Waiting for turns costs a room only when each lookup or count
+        takes a round trip, as with Redis; here the lookup is held open by the test.)"""
+        limiter = JoinLimiter(join_budget(settings))
+
+        async def instant(code: str) -> str:
+            return "session"
+
+        assert await limiter.admit(VENUE, "12345678", instant) == "session"  # proves the code
+        inside, release = 0, asyncio.Event()
+        both_inside = asyncio.Event()
+
+        async def held(code: str) -> str:
+            nonlocal inside
+            inside += 1
+            if inside == 2:
+                both_inside.set()
+            await release.wait()
+            return "session"
+
+        phones = [asyncio.create_task(limiter.admit(VENUE, "12345678", held)) for _ in range(2)]
+        await asyncio.wait_for(both_inside.wait(), 5)  # before: the second waited for the first's turn
+        release.set()
+        assert await asyncio.gather(*phones) == ["session", "session"]
+        # A code never joined with from there still takes its turn (a guesser's lookups stay serial).
+        order: list[str] = []
+
+        async def slow_wrong(code: str) -> None:
+            order.append(f"in {code}")
+            await asyncio.sleep(0)
+            order.append(f"out {code}")
+            return None
+
+        await asyncio.gather(*(limiter.admit(VENUE, c, slow_wrong) for c in ("11111111", "22222222")))
+        assert order == ["in 11111111", "out 11111111", "in 22222222", "out 22222222"]
+
+
 class FakeClock:
     """The limiter's clock, moved by the test instead of by sleeping; the limiter's waits move it too
     (one guesser waiting in turn), unless `waits_pass_time` is off (many guessers waiting side by side)."""
