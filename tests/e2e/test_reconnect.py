@@ -44,7 +44,7 @@ def _watch_errors(page: Page, errors: list[str]) -> None:
 async def _accessible(browser: Browser, server: ServerProcess, page: Page, state: str) -> None:
     """axe-core on this state, as the harness runs it on every other page state (into the same report)."""
     watch = Watch(browser, server, "test_an_answer_made_offline_is_delivered_once_after_reconnect")
-    assert await watch.axe(page, f"{watch.test_name}/{state}") == [], f"axe: serious or critical on {state}"
+    assert await watch.axe(page, state) == [], f"axe: serious or critical on {state}"
 
 
 class Cable:
