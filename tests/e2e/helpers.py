@@ -59,6 +59,12 @@ class Host:
         r = self.http.patch(f"/api/sessions/{self.session['id']}/questions/{qid}", json=patch)
         assert r.status_code == 200, r.text
 
+    def start_round(self, **body: Any) -> dict[str, Any]:
+        """A breakout round (the API's RoundCreate body), among the phones that joined so far."""
+        r = self.http.post(f"/api/sessions/{self.session['id']}/rounds", json=body)
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
     def close(self) -> None:
         self.http.close()
 

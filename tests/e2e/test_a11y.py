@@ -48,7 +48,8 @@ async def tab_to(page: Page, selector: str, rings: list[str], *, limit: int = 40
 
 async def test_the_phone_works_with_the_keyboard_alone(watch: Watch, host: Host) -> None:
     """Join by typing the code, agree, and answer every kind with Tab, Space, arrows, typing and Enter;
-    every focus stop shows a focus ring."""
+    then, in a breakout round, post a note, +1 another's note and say "I'd rather not join a group";
+    message the research team; and withdraw. Every focus stop shows a focus ring."""
     session = host.create("Keyboard", EVERY_KIND, min_group=3)
     phone = await watch.phone()
     rings: list[str] = []
@@ -123,6 +124,69 @@ async def test_the_phone_works_with_the_keyboard_alone(watch: Watch, host: Host)
     await tab_to(phone, "#qa-text", rings)
     await phone.keyboard.type("Who decides?")
     await send("Question sent")
+    host.patch(5, open=False)
+    await expect(phone.locator("#question-note")).to_have_text("This question is closed.")
+
+    # A breakout round of one group, shared with a second phone (driven by mouse: not the one tested).
+    other = await watch.phone()
+    await join(other, session)
+    host.start_round(mode="random", groups=1, names=["Willow"], prompt="Talk about **benches**")
+    for page in (phone, other):
+        await expect(page.locator("#breakout-title")).to_have_text("Willow")
+    # A note: typed and posted with Enter on its button.
+    await tab_to(phone, "#note-text", rings, limit=60)
+    await phone.keyboard.type("Benches by the pond")
+    await tab_to(phone, "#note-send", rings)
+    await phone.keyboard.press("Enter")
+    await expect(phone.locator("#note-status")).to_have_text("Note posted ✓")
+    await other.fill("#note-text", "More bins")
+    await other.click("#note-send")
+    board = phone.locator("#breakout-board li")
+    await expect(board).to_have_count(2)
+    # +1 on the other phone's note, with Space on its button.
+    their_note = await board.filter(has_text="More bins").get_by_role("button").get_attribute("data-note")
+    await tab_to(phone, f'#breakout-board button[data-note="{their_note}"]', rings, limit=60)
+    await phone.keyboard.press("Space")
+    plus = board.filter(has_text="More bins").get_by_role("button")
+    await expect(plus).to_have_text("+1 · 1")
+    await expect(plus).to_have_attribute("aria-pressed", "true")
+    # The board was drawn again with the new count: the focus stays on the +1 just given.
+    await expect(plus).to_be_focused()
+    theirs = other.locator("#breakout-board li", has_text="More bins")
+    await expect(theirs.get_by_role("button")).to_have_text("+1 · 1")
+    await watch.step(phone, "keyboard-breakout-board")
+    # "I'd rather not join a group": the phone stays in the main room.
+    await tab_to(phone, "#breakout-decline", rings, limit=60)
+    await phone.keyboard.press("Enter")
+    await expect(phone.locator("#breakout-plenary")).to_be_visible()
+    await expect(phone.locator("#breakout-group")).to_be_hidden()
+    await watch.step(phone, "keyboard-breakout-declined")
+
+    # "Message the research team": Enter opens it, the message is typed and sent with Enter.
+    await tab_to(phone, "#private-details summary", rings, limit=60)
+    await phone.keyboard.press("Enter")
+    await expect(phone.locator("#private-text")).to_be_visible()
+    await tab_to(phone, "#private-text", rings)
+    await phone.keyboard.type("A word for the research team only.")
+    await tab_to(phone, "#private-send", rings)
+    await phone.keyboard.press("Enter")
+    await expect(phone.locator("#private-status")).to_contain_text("Sent ✓")
+    await watch.step(phone, "keyboard-private-sent")
+
+    # "Withdraw my answers": Enter opens the privacy panel, Enter asks, and the focus moves to the
+    # confirmation, which Enter gives.
+    await tab_to(phone, "details.privacy summary", rings, limit=60)
+    await phone.keyboard.press("Enter")
+    await tab_to(phone, "#withdraw-me", rings)
+    await phone.keyboard.press("Enter")
+    await expect(phone.locator("#withdraw-confirm-box")).to_be_visible()
+    await expect(phone.locator("#withdraw-confirm")).to_be_focused()
+    if problem := await focus_ring(phone):
+        rings.append(problem)
+    await watch.step(phone, "keyboard-withdraw-confirm")
+    await phone.keyboard.press("Enter")
+    await expect(phone).to_have_url(re.compile(r"/withdraw\?done=1$"))
+    await expect(phone.locator("#withdraw-done")).to_be_visible()
     assert rings == [], "focus was not visible at: " + "; ".join(sorted(set(rings)))
 
 
