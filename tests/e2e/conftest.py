@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from playwright.async_api import (
     expect,
 )
 
-from tests.conftest import ServerProcess, run_server
+from tests.conftest import CLI, ServerProcess, run_server
 from tests.databases import PostgresDatabases, SqliteDatabases
 from tests.factories import PASSWORD
 
@@ -278,10 +279,15 @@ class Watch:
 
     async def facilitator(self, **options: Any) -> Page:
         """A logged-in facilitator's console (1280x900 unless told)."""
+        return await self.login("facilitator@example.org", **options)
+
+    async def login(self, email: str, **options: Any) -> Page:
+        """The account's console (/console) after logging in on the login page, in a context of its
+        own (1280x900 unless told)."""
         options.setdefault("viewport", {"width": 1280, "height": 900})
         page = await self.new_page(**options)
         await page.goto("/login?next=/console")
-        await page.fill("#username", "facilitator@example.org")
+        await page.fill("#username", email)
         await page.fill("#password", PASSWORD)
         await page.click("button[type=submit]")
         await expect(page).to_have_url(re.compile(r"/console$"))
@@ -299,6 +305,19 @@ class Watch:
             await expect(phone).to_have_url(re.compile(rf"/s/{session_id}$"))
             phones.append(phone)
         return phones
+
+
+def add_account(server: ServerProcess, email: str, role: str) -> None:
+    """An account on the test's server, made as an administrator does (`thirdspace user add EMAIL
+    --role ROLE`), with the suite's password."""
+    subprocess.run(
+        [*CLI, "user", "add", email, "--role", role, "--password-stdin"],
+        env=server.env,
+        check=True,
+        capture_output=True,
+        input=PASSWORD + "\n",
+        text=True,
+    )
 
 
 async def open_presenter(context: BrowserContext, session_id: str) -> Page:

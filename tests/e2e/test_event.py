@@ -5,8 +5,9 @@ typing the code, by the join link and by the URL decoded from the presenter's QR
 accept the sheet, one declines and sees what a declined participant sees. Each kind is answered; the
 presenter's values are read from the page, as text and as its accessibility tree (what a screen reader
 reads). With k + 2 = 5 phones answering the choice, one withdraws: after the question closes the
-presenter's result is the answers left. The researcher (the facilitator, who owns the session)
-downloads the export ZIP through the browser and the test opens it.
+presenter's result is the answers left. The facilitator adds a researcher (an account with the
+researcher role, not the session's owner) on the console; the researcher logs in, finds the session
+shared with them, downloads the export ZIP through the browser, and the test opens it.
 
 Every step is screenshot (build/e2e/test_the_whole_event/) and checked by axe-core; a script error, a
 failed request or a request to another origin on any page fails the test (tests/e2e/conftest.py)."""
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.e2e.conftest import Watch
+from tests.e2e.conftest import Watch, add_account
 from tests.e2e.helpers import listitems
 from tests.e2e.test_kinds import add_question, close, decline, send, start
 from tests.e2e.test_subpath import decode_qr
@@ -37,6 +38,7 @@ async def add_section(console: Page, title: str) -> None:
     await expect(console.locator("#q-section option:checked")).to_have_text(title)
 
 
+RESEARCHER = "researcher@example.org"
 SHEET = "## What we keep\n\nYour answers, **without your name**, for the evaluation report."
 K = 3
 
@@ -268,13 +270,27 @@ async def test_the_whole_event(watch: Watch) -> None:
     assert shown == ["Who pays? (2 votes)", "Can we help? (0 votes)", "When do works start? (0 votes)"], shown
     await watch.step(presenter, "17-presenter-qa", full=False)
 
-    # --- the export, downloaded through the browser ------------------------------------------------
+    # --- a researcher downloads the export through the browser -----------------------------------
+    # The facilitator adds a researcher's account (made by an administrator) on the console.
+    add_account(watch.server, RESEARCHER, "researcher")
     await console.reload()
-    await console.locator("#export-card").scroll_into_view_if_needed()
-    await watch.step(console, "18-console-research")
-    async with console.expect_download() as downloading:
-        await console.click("#export-zip")
+    await console.locator("#researchers-card").scroll_into_view_if_needed()
+    await console.fill("#researcher-email", RESEARCHER)
+    await console.get_by_role("button", name="Add researcher").click()
+    await expect(console.locator("#researchers-list li")).to_have_text([f"{RESEARCHER} remove"])
+    await watch.step(console, "18-console-researcher-added")
+
+    # The researcher logs in: the session is listed as shared, with its presenter and its exports,
+    # and its console (the facilitator's, which runs it) is not theirs to open.
+    researcher = await watch.login(RESEARCHER, accept_downloads=True)
+    shared = researcher.locator("#shared-sessions li", has_text="Neighbourhood forum")
+    await expect(shared).to_have_count(1)
+    await expect(researcher.locator(f'a[href="/console/{session_id}"]')).to_have_count(0)
+    await watch.step(researcher, "19-researcher-console")
+    async with researcher.expect_download() as downloading:
+        await shared.get_by_role("link", name="research bundle (.zip)").click()
     download = await downloading.value
+    assert download.suggested_filename.endswith("bundle.zip"), download.suggested_filename
     path = await download.path()
     assert path is not None
     with zipfile.ZipFile(Path(path)) as bundle:
@@ -288,3 +304,13 @@ async def test_the_whole_event(watch: Watch) -> None:
     respondents = {r["respondent"] for r in responses}
     assert len(respondents) == 4, respondents
     assert any(r["question_kind"] == "open" and r["declined"] == "true" for r in responses)
+    watch.allow(f"/console/{session_id}", 404)
+    await researcher.goto(f"/console/{session_id}")
+    await expect(researcher.locator("h1")).to_contain_text(re.compile("not found", re.I))
+
+    # The facilitator's audit log names who exported.
+    await console.reload()
+    await console.locator("#audit-card").scroll_into_view_if_needed()
+    exported = console.locator("#audit-list li").filter(has_text=f"{RESEARCHER} exported")
+    await expect(exported).to_have_count(1)
+    await watch.step(console, "20-console-audit")
