@@ -85,6 +85,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.secret_key()
     if not _migrated(settings):
         return _fail(NOT_MIGRATED)
+    unreachable = _broker_unreachable(settings)
+    if unreachable:
+        return _fail(unreachable)
     if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker writes its metrics there and any worker's /metrics adds them up (app/metrics.py);
         # a new folder per start, so no dead worker's counts linger. Set before the workers import.
@@ -101,6 +104,26 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         forwarded_allow_ips=args.forwarded_allow_ips,
     )
     return 0
+
+
+def _broker_unreachable(settings: Settings) -> str | None:
+    """One sentence when the Redis broker does not answer a PING, checked before any worker starts (a
+    failure inside uvicorn's start-up would print a traceback per worker instead)."""
+    if not settings.is_shared_broker:
+        return None
+    import redis
+
+    client = redis.Redis.from_url(settings.BROKER_URL, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        return (
+            f"the broker at THIRDSPACE_BROKER_URL does not answer ({type(error).__name__}). "
+            "Start Redis, or check the URL (redis://host:6379/0), then run serve again."
+        )
+    finally:
+        client.close()
+    return None
 
 
 def _migrate(settings: Settings) -> int:

@@ -15,17 +15,24 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 K = TypeVar("K")
 V = TypeVar("V")
 
-# 256 KiB: the largest legitimate body is a session's information sheet, 20,000 characters, which is at
-# most 120 KB of JSON even with every character escaped (\uXXXX); uvicorn itself reads any size.
+# 256 KiB: the largest legitimate body (but a template, below) is a session's information sheet, 20,000
+# characters, which is at most 120 KB of JSON even with every character escaped (\uXXXX); uvicorn
+# itself reads any size.
 BODY_MAX = 256 * 1024
 # 4 KiB for what anyone may send without an account (a join code, a withdrawal code, a login form):
 # the largest is a login form with a 320-character e-mail address and a long password.
 SMALL_BODY_MAX = 4 * 1024
 # Only facilitators' routes take large bodies, all under /api/sessions.
 LARGE_BODY_PREFIXES = ("/api/sessions",)
+# 1 MiB for a template file (app.polls.template_files.parse reads no more, from the API or the command
+# line): the template of a large session (hundreds of questions, a long information sheet) passes 256 KiB.
+TEMPLATE_BODY_MAX = 1024 * 1024
+TEMPLATE_IMPORT_PATH = "/api/sessions/import"
 
 
 def body_limit_for(path: str) -> int:
+    if path == TEMPLATE_IMPORT_PATH:
+        return TEMPLATE_BODY_MAX
     return BODY_MAX if path.startswith(LARGE_BODY_PREFIXES) else SMALL_BODY_MAX
 
 

@@ -2,12 +2,14 @@
 
 from app.auth.models import Account
 from app.breakouts.models import (
+    BreakoutAttribution,
     BreakoutGroup,
     BreakoutMember,
     BreakoutNote,
     BreakoutRound,
     NotePlus,
     PrivateMessage,
+    ReportBack,
 )
 from app.polls.models import (
     Answer,
@@ -31,6 +33,7 @@ __all__ = [
     "AnswerReceipt",
     "AnswerWord",
     "AuditEvent",
+    "BreakoutAttribution",
     "BreakoutGroup",
     "BreakoutMember",
     "BreakoutNote",
@@ -43,6 +46,7 @@ __all__ = [
     "Participant",
     "PrivateMessage",
     "Question",
+    "ReportBack",
     "ResultChange",
     "ResultState",
     "Section",

@@ -178,8 +178,8 @@ class _Phone:
             sub.deliver(
                 _error(
                     "unknown_type",
-                    f'Phones send "answer", "upvote", "comment", "note", "plus", "private", "group.choose" '
-                    f'and "group.decline" messages, not "{message.type}".',
+                    f'Phones send "answer", "upvote", "comment", "note", "plus", "private", "group.choose", '
+                    f'"group.decline" and "group.rejoin" messages, not "{message.type}".',
                 )
             )
             return
@@ -223,7 +223,8 @@ class _Phone:
     def _reply(self, type_: str, client_id: str, outcome: Outcome) -> None:
         self.in_flight -= 1
         if outcome.ok:
-            self.sub.deliver(encode(f"{type_}.ack", {"id": client_id}))
+            ack = {"id": client_id, "entry_id": outcome.entry_id} if outcome.entry_id else {"id": client_id}
+            self.sub.deliver(encode(f"{type_}.ack", ack))
         else:
             self.sub.deliver(
                 encode(f"{type_}.error", {"id": client_id, "code": outcome.code, "message": outcome.message})

@@ -304,8 +304,10 @@ async def votes_and_moderation(w: Workshop, kind: str, phones: list[Phone]) -> N
     if kind == "qa":
         listed = {e["text"]: e for e in await w.entries("qa")}
         question_id = w.questions["qa"]["id"]
-        for text, votes in QUESTIONS:
-            for phone in phones[:votes]:
+        for asker, (text, votes) in enumerate(QUESTIONS):
+            # Everyone but the asker (phone i asked question i): nobody upvotes their own question.
+            voters = [phone for i, phone in enumerate(phones) if i != asker][:votes]
+            for phone in voters:
                 await phone.send("upvote", {"question_id": question_id, "entry_id": listed[text]["id"]})
         await w.moderate("qa", listed[QUESTIONS[0][0]], highlighted=True)
         await w.moderate("qa", listed[QUESTIONS[3][0]], answered=True)

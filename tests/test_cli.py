@@ -8,6 +8,7 @@ import io
 import json
 import re
 import shutil
+import socket
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,6 +78,29 @@ class TestServe:
         assert "--workers" in migrated.err
         assert "memory://" in migrated.err
 
+    def test_the_session_has_a_sheet_k_3_a_section_and_one_question_of_every_kind(
+        self, migrated: Cli
+    ) -> None:
+        """What the demo promises a newcomer (app/demo.py): an information sheet, k = 3, and a section
+        with one question of every kind the app supports; the kinds come from the registry, so a new
+        kind left out of the demo fails here."""
+        from app.polls.kinds import KINDS
+
+        assert migrated.run("demo") == 0
+        with sqlite3.connect(migrated.db_path) as db:
+            ((session_id, consent_text, consent_version, min_group),) = db.execute(
+                "SELECT id, consent_text, consent_version, min_group FROM live_session"
+            ).fetchall()
+            sections = db.execute("SELECT id FROM section WHERE session_id = ?", (session_id,)).fetchall()
+            questions = db.execute(
+                "SELECT kind, section_id FROM question WHERE session_id = ?", (session_id,)
+            ).fetchall()
+        assert consent_text and "# About this workshop" in consent_text and consent_version
+        assert min_group == 3
+        assert len(sections) == 1
+        assert sorted(kind for kind, _ in questions) == sorted(KINDS)
+        assert {section for _, section in questions} == {sections[0][0]}
+
     def test_more_than_one_worker_on_sqlite_is_refused(
         self, migrated: Cli, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -84,6 +108,18 @@ class TestServe:
         get_settings.cache_clear()
         assert migrated.run("serve", "--workers", "2") == 2
         assert "--workers above 1 needs PostgreSQL" in migrated.err
+
+    def test_an_unreachable_redis_is_refused_with_a_sentence(
+        self, migrated: Cli, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        with socket.socket() as s:  # a port nothing listens on
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        monkeypatch.setenv("THIRDSPACE_BROKER_URL", f"redis://127.0.0.1:{port}/0")
+        get_settings.cache_clear()
+        assert migrated.run("serve") == 2
+        assert "does not answer" in migrated.err
+        assert "Traceback" not in migrated.err
 
     def test_zero_workers_is_refused(self, migrated: Cli) -> None:
         assert migrated.run("serve", "--workers", "0") == 2
@@ -244,6 +280,18 @@ class TestDemo:
         assert migrated.run("serve", "--workers", "2") == 2
         assert "--workers above 1 needs PostgreSQL" in migrated.err
 
+    def test_an_unreachable_redis_is_refused_with_a_sentence(
+        self, migrated: Cli, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        with socket.socket() as s:  # a port nothing listens on
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        monkeypatch.setenv("THIRDSPACE_BROKER_URL", f"redis://127.0.0.1:{port}/0")
+        get_settings.cache_clear()
+        assert migrated.run("serve") == 2
+        assert "does not answer" in migrated.err
+        assert "Traceback" not in migrated.err
+
     def test_zero_workers_is_refused(self, migrated: Cli) -> None:
         assert migrated.run("serve", "--workers", "0") == 2
         assert "--workers must be 1 or more" in migrated.err
@@ -287,6 +335,15 @@ class TestSessionTemplates:
         source.write_text(self.TEMPLATE.replace('"kind": "open"', '"kind": "opinion"'))
         assert migrated.run("session", "import", str(source), "--owner", "f@example.org") == 2
         assert re.search(r"plan\.json: Line 8: sections > item 1 > questions > item 1", migrated.err)
+
+    def test_a_file_over_1_mib_is_refused_naming_the_limit(self, migrated: Cli, tmp_path: Path) -> None:
+        assert migrated.run("user", "add", "f@example.org", "--password-stdin", stdin="long enough pw\n") == 0
+        source = tmp_path / "plan.json"
+        source.write_text(self.TEMPLATE.ljust(1024 * 1024 + 1))  # a good template, padded past 1 MiB
+        assert migrated.run("session", "import", str(source), "--owner", "f@example.org") == 2
+        assert "plan.json: Line 1: The file is larger than 1024 KiB" in migrated.err
+        with sqlite3.connect(migrated.db_path) as db:
+            assert db.execute("SELECT count(*) FROM live_session").fetchone() == (0,)
 
     def test_an_unknown_owner_is_refused(self, migrated: Cli, tmp_path: Path) -> None:
         source = tmp_path / "plan.json"

@@ -184,6 +184,15 @@ class TestQa:
         await qa.phone.acked("upvote", {"question_id": qa.question["id"], "entry_id": entry_id}, "first")
         await qa.refused("upvote", {"entry_id": entry_id}, "already_voted")
 
+    async def test_an_upvote_of_ones_own_question(self, qa: Room) -> None:
+        # Participants upvote each other's questions (docs/protocol.md), never their own.
+        await qa.phone.acked("answer", {"question_id": qa.question["id"], "value": {"text": "Mine?"}}, "ask")
+        (entry,) = await qa.api.entries(qa.auth, qa.session, qa.question)
+        await qa.refused("upvote", {"entry_id": entry["id"]}, "own_entry")
+        # Someone else's vote for it is still taken.
+        other = await qa.api.phone(qa.session)
+        await other.acked("upvote", {"question_id": qa.question["id"], "entry_id": entry["id"]}, "theirs")
+
     @pytest.mark.parametrize("status", ["hidden", "archived"])
     async def test_an_upvote_of_a_hidden_or_archived_question(self, qa: Room, status: str) -> None:
         entry_id = await self.asked(qa)

@@ -129,11 +129,33 @@ class TestAnswersMine:
         assert (await again.expect("answers.mine"))["data"] == {
             "answers": {question["id"]: choice(question, 1), declined["id"]: None},
             "entries": {},
+            "entry_ids": {},
         }
         # Another participant's answers are not theirs: a phone that sent nothing is told nothing.
         other = await live_api.phone(session)
         await other.drain(0.5)
         assert "answers.mine" not in [m["type"] for m in other.log]
         await other.acked("answer", {"question_id": question["id"], "value": None}, "c")
+        await again.close()
+        await other.close()
+
+    async def test_a_phone_is_told_which_questions_of_a_qa_are_its_own(self, live_api: Api) -> None:
+        """So that it shows no upvote button on them (an upvote of one's own question is refused): the
+        ack of a new question names its entry, and `answers.mine` lists them after a reconnect."""
+        auth = await live_api.facilitator()
+        session = await live_api.create_session(auth, min_group=3)
+        qa = await live_api.open_question(auth, session, kind="qa", prompt="Ask")
+        joined = await live_api.join(session)
+        phone = await live_api.phone(session, joined)
+        ack = await phone.request("answer", {"question_id": qa["id"], "value": {"text": "Mine?"}}, "a")
+        other = await live_api.phone(session)
+        await other.acked("answer", {"question_id": qa["id"], "value": {"text": "Theirs?"}}, "b")
+        entries = {e["text"]: e["id"] for e in await live_api.entries(auth, session, qa)}
+        assert ack == {"type": "answer.ack", "data": {"id": "a", "entry_id": entries["Mine?"]}}
+        await phone.close()
+        again = await live_api.phone(session, joined)
+        mine = (await again.expect("answers.mine"))["data"]
+        assert mine["entries"] == {qa["id"]: ["Mine?"]}
+        assert mine["entry_ids"] == {qa["id"]: [entries["Mine?"]]}
         await again.close()
         await other.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
@@ -398,6 +399,47 @@ class TestLiveResults:
         results = await phones[0].expect("poll.results")
         assert results["data"]["n"] == 3
         assert results["data"]["hidden"] is False
+
+    async def test_raising_k_above_n_takes_a_shown_result_off_the_screens(self, live_api: Api) -> None:
+        """Issue 6, item 2, as screens see it: closed with n = 3 under k = 3, then k is raised to 5. The
+        presenter and a phone showing results each get a `poll.results` that no longer shows it (reading
+        the route alone would leave the screens showing what they were sent under the old k)."""
+        auth = await live_api.facilitator()
+        session = await live_api.create_session(auth, min_group=3)
+        question = await live_api.live_question(auth, session)
+        r = await live_api.patch_question(auth, session, question, results_visible=True)
+        assert r.status_code == 200, r.text
+        presenter = await live_api.presenter(auth, session)
+        phones = [await live_api.phone(session) for _ in range(3)]
+        for i, phone in enumerate(phones):
+            await phone.acked(
+                "answer", {"question_id": question["id"], "value": choice(question, i % 2)}, f"a{i}"
+            )
+        await live_api.patch_question(auth, session, question, open=False)
+
+        async def next_result(socket: Socket, hidden: bool) -> dict[str, Any]:
+            while True:
+                got = await socket.expect("poll.results")
+                if got["data"]["question_id"] == question["id"] and got["data"]["hidden"] is hidden:
+                    return dict(got["data"])
+
+        for screen in (presenter, phones[0]):
+            shown = await next_result(screen, hidden=False)
+            a, b, c = (o["id"] for o in question["options"])
+            assert (shown["n"], shown["summary"]["counts"]) == (3, {a: 2, b: 1, c: 0})
+        r = await live_api.client.patch(
+            f"/api/sessions/{session['id']}", json={"settings": {"min_group": 5}}, headers=auth
+        )
+        assert r.status_code == 200, r.text
+        for screen in (presenter, phones[0]):
+            assert await next_result(screen, hidden=True) == {
+                "question_id": question["id"],
+                "n": 3,
+                "hidden": True,
+                "summary": None,
+            }
+        for socket in (presenter, *phones):
+            await socket.close()
 
     async def test_burst_of_50_coalesces_and_ends_exact(self, live_api: Api) -> None:
         auth = await live_api.facilitator()

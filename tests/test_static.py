@@ -1,6 +1,6 @@
 """The pages' static files: every kind the server knows has its page module, vendored libraries match
-their checksums and carry their licences, and templates hold no inline script or style (the CSP,
-`default-src 'self'`, would block them)."""
+their checksums and carry their licences, templates hold no inline script or style (the CSP,
+`default-src 'self'`, would block them), and every character counter counts to the server's limit."""
 
 from __future__ import annotations
 
@@ -8,8 +8,15 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import Any, ClassVar
 
+from pydantic import BaseModel, TypeAdapter
+
+from app.breakouts import schemas as breakouts
 from app.polls.kinds import KINDS
+from app.polls.schemas import AnchorLabel, HiddenWord, OptionLabel, Prompt, StatementText
+from app.polls.template_files import SectionTitle
+from app.sessions.schemas import ConsentText, ResearcherAdd, Title
 
 APP = Path(__file__).resolve().parent.parent / "app"
 STATIC = APP / "static"
@@ -57,6 +64,56 @@ class TestVendored:
             html = template.read_text()
             for src in re.findall(r"""(?:src|href)="([^"]+)\"""", html):
                 assert not re.match(r"^(https?:)?//", src), f"{template.name} loads {src} from elsewhere"
+
+
+def _max_length(kind: Any) -> int:
+    """The maxLength the server's schema gives a string type."""
+    return int(TypeAdapter(kind).json_schema()["maxLength"])
+
+
+def _field_max_length(model: type[BaseModel], field: str) -> int:
+    return int(model.model_json_schema()["properties"][field]["maxLength"])
+
+
+class TestCounterLimits:
+    """The console's character counters count to the limits of the request models: a limit is written
+    once on the server and mirrored by a named constant in the page module, which this test holds equal
+    (a counter that said 250 where the server refuses 201 would let a paste through to a bare 422)."""
+
+    CASES: ClassVar[list[tuple[str, str, int]]] = [
+        ("console.js", "PROMPT_MAX", _max_length(Prompt)),
+        ("console_index.js", "TITLE_MAX", _max_length(Title)),
+        ("console_index.js", "CONSENT_MAX", _max_length(ConsentText)),
+        ("console/structure.js", "TITLE_MAX", _max_length(SectionTitle)),
+        ("kinds/choice.js", "OPTION_MAX", _max_length(OptionLabel)),
+        ("kinds/ranking.js", "OPTION_MAX", _max_length(OptionLabel)),
+        ("kinds/scale.js", "STATEMENT_MAX", _max_length(StatementText)),
+        ("kinds/scale.js", "LABEL_MAX", _max_length(AnchorLabel)),
+        ("kinds/wordcloud.js", "WORD_MAX", _max_length(HiddenWord)),
+        ("console_breakouts.js", "PROMPT_MAX", breakouts.PROMPT_MAX),
+        ("console_breakouts.js", "NAME_MAX", _max_length(breakouts.GroupName)),
+        ("console_breakouts.js", "LINK_MAX", _max_length(breakouts.Link)),
+        ("console_breakouts.js", "BROADCAST_MAX", breakouts.BROADCAST_MAX),
+        ("console_research.js", "EMAIL_MAX", _field_max_length(ResearcherAdd, "email")),
+    ]
+
+    def test_every_console_counter_has_the_servers_limit(self) -> None:
+        for module, name, limit in self.CASES:
+            source = (STATIC / "js" / module).read_text()
+            found = re.findall(rf"^const {name} = (\d+);$", source, flags=re.MULTILINE)
+            assert found == [str(limit)], f"{module}: {name} is {found}, the server's limit is {limit}"
+            assert re.search(rf"charCounter\([^)]*\b{name}\b", source) or f"max: {name}" in source, (
+                f"{module}: no counter counts to {name}"
+            )
+
+    def test_no_maxlength_cuts_a_paste(self) -> None:
+        """A maxlength would cut a long paste silently; the counters refuse it with the limit instead
+        (the join page's 8-digit code box, typed rather than pasted prose, is the one exception)."""
+        for page in [*TEMPLATES.glob("*.html"), *(STATIC / "js").rglob("*.js")]:
+            text = page.read_text()
+            # maxlength="40", {maxlength: 40}, {'maxlength': MAX}, input.maxLength = MAX; not a comment
+            hits = re.findall(r"(?i:maxlength)\s*(?:=|:\s*[\dA-Z_])|['\"](?i:maxlength)['\"]", text)
+            assert len(hits) == (1 if page.name == "join.html" else 0), f"{page.name} sets a maxlength"
 
 
 class TestNoInlineCode:

@@ -28,7 +28,6 @@ from app.db import Db
 from app.errors import AppError, error_responses
 from app.polls import service as polls_service
 from app.polls.models import Question
-from app.realtime import channels, outbox
 from app.research import audit
 from app.sessions.deps import OwnedSession, ReadableSession
 from app.sessions.models import LiveSession
@@ -193,8 +192,7 @@ async def show_report(
     """Report-back on the presenter screen: one group's board, chosen notes, or a round's per-group
     results beside the roll-up (per-group only under ETHICS 10); `show: null` clears it. Private
     messages never reach a presenter."""
-    shown = await service.report(db, live=live, body=body)
-    outbox.add(db, (channels.presenters(live.id),), "report.show", shown, seq_key=live.id)
+    shown = await service.show_report(db, live=live, body=body)
     audit.record(
         db, session_id=live.id, action="report.show", account=facilitator, detail={"show": body.show}
     )

@@ -238,18 +238,21 @@ async def create_question(db: Db, live: OwnedSession, body: QuestionCreate) -> Q
         404,
         409,
         422,
-        s409="The session is closed (`session_closed`), or `open: true` on a closed question "
-        "(`question_closed`).",
+        s409="The session is closed (`session_closed`; `show_comments` and `hidden_words` are still "
+        "accepted), or `open: true` on a closed question (`question_closed`).",
     ),
 )
 async def update_question(
     db: Db, live: OwnedSession, facilitator: CurrentFacilitator, question_id: str, body: QuestionUpdate
 ) -> QuestionPublic:
     """Open (`"open": true`), close for good (`"open": false`), show or hide results on phones, show a
-    question's comments on the presenter (`show_comments`, only on a question that takes comments, else
-    `422`), or hide words of a word cloud (`hidden_words`, word clouds only, else `422`; a word that is
-    empty once normalised is `422` too). JSON Schema cannot say which kinds take which field: the
-    refusals are `422` with `error.fields` naming it."""
+    question's comments on the presenter (`show_comments`: only on a question with `"comments": true`,
+    else `422`), or hide words of a word cloud (`hidden_words`: word clouds only, else `422`; a word
+    that is empty once normalised, or a stopword, has nothing to hide and is `422` too). JSON Schema
+    cannot say which kinds take which field, as that depends on the question in the path: the refusals
+    are `422` with `error.fields` naming the field (`hidden_words.2` for the third word).
+    `show_comments` and `hidden_words` are moderation: accepted on a closed question and in a closed
+    session, where `open` and `results_visible` are `409 session_closed`."""
     question = await polls_service.get_question(db, live=live, question_id=question_id)
     opened_before, visible_before = question.opened_at is not None, question.results_visible
     closed_now = await polls_service.update_question(db, live=live, question=question, change=body)

@@ -167,7 +167,9 @@ _TEMPLATE_BODY: dict[str, Any] = {
     openapi_extra=_TEMPLATE_BODY,
     responses=error_responses(
         *FACILITATOR_REFUSALS,
+        413,
         422,
+        s413="The file is over 1 MiB (`body_too_large`), refused before it is read.",
         s422="The file is not a template (`invalid_template`): the message names the line that is wrong.",
     ),
 )

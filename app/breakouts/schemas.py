@@ -103,9 +103,10 @@ class GroupPublic(BaseModel):
     members: list[str] | None = Field(default=None, description="Anonymous tiles, in the round's GET only.")
     answered: int | None = Field(
         default=None,
-        description="In the round's GET, when the round has a question: how many of the group's members "
-        "have responded to it (answers and 'prefer not to answer' together: a count of who took part, "
-        "never of what they chose).",
+        description="In the round's GET, when the round has a question: how many responded to it while in "
+        "this group (answers, comments and 'prefer not to answer' together: a count of who took part, never "
+        "of what they chose). An answer stays where it was given: a member moved afterwards still counts "
+        "here.",
     )
 
 
@@ -123,6 +124,12 @@ class RoundPublic(BaseModel):
     groups: list[GroupPublic]
     plenary: int = Field(description="Participants of the round in no group (declined, or not chosen yet).")
     unplaced: list[str] | None = Field(default=None, description="Their tiles, in the round's GET only.")
+    plenary_answered: int | None = Field(
+        default=None,
+        description="In the round's GET, when the round has a question: how many responded to it from the "
+        "main room (in no group, or before the round started or after it closed). Per-group results need it "
+        "to be 0, or at least k with k answers among them.",
+    )
 
 
 class RoundsPublic(BaseModel):
@@ -192,7 +199,10 @@ class GroupDeclineIn(_Strict):
 
 
 class ReasonPublic(BaseModel):
-    code: str = Field(description="`question_open` or `group_below_k`.")
+    code: str = Field(
+        description="`not_round_question`, `question_open`, `group_below_k` or `rest_below_k` "
+        "(docs/protocol.md)."
+    )
     message: str = Field(description="Why per-group results are not shown, for the console.")
 
 

@@ -19,12 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.breakouts.models import (
+    BreakoutAttribution,
     BreakoutGroup,
     BreakoutMember,
     BreakoutNote,
     BreakoutRound,
     NotePlus,
     PrivateMessage,
+    ReportBack,
 )
 from app.breakouts.schemas import (
     NOTE_MAX,
@@ -44,7 +46,7 @@ from app.polls import aggregation
 from app.polls import results as polls_results
 from app.polls import service as polls_service
 from app.polls.kinds import AnswerRejected
-from app.polls.models import Answer, Question
+from app.polls.models import Question
 from app.polls.schemas import ResultsPublic
 from app.polls.text.free import clean_text
 from app.realtime import channels, outbox
@@ -146,19 +148,9 @@ async def round_public(db: AsyncSession, found: BreakoutRound, *, detail: bool =
     for member in members:
         by_group[member.group_id].append(member.tile)
     boards = await notes_of(db, [g.id for g in groups]) if detail else {}
-    answered: dict[str, int] = {}
+    answered: dict[str | None, int] = {}
     if detail and found.question_id is not None:
-        rows = await db.execute(
-            select(col(BreakoutMember.group_id), func.count())
-            .join(
-                Answer,
-                (col(Answer.participant_id) == col(BreakoutMember.participant_id))
-                & (col(Answer.question_id) == found.question_id),
-            )
-            .where(col(BreakoutMember.round_id) == found.id, col(BreakoutMember.group_id).is_not(None))
-            .group_by(col(BreakoutMember.group_id))
-        )
-        answered = {group_id: n for group_id, n in rows.all() if group_id is not None}
+        answered = await responded_by_group(db, found, found.question_id)
     return RoundPublic(
         id=found.id,
         number=found.number,
@@ -184,7 +176,35 @@ async def round_public(db: AsyncSession, found: BreakoutRound, *, detail: bool =
         ],
         plenary=len(by_group[None]),
         unplaced=by_group[None] if detail else None,
+        plenary_answered=answered.get(None, 0) if detail and found.question_id is not None else None,
     )
+
+
+def _respondents_placed(found: BreakoutRound, question_id: str) -> Any:
+    """Each participant who gave the question anything (an answer, "prefer not to answer", an entry, a
+    vote, a comment) with the group of this round they gave it in (null: the main room, including those
+    with no attribution, who answered before the round)."""
+    anyone = aggregation.respondents(question_id, comments=True)
+    return (
+        select(anyone.c.participant_id, col(BreakoutAttribution.group_id))
+        .select_from(anyone)
+        .outerjoin(
+            BreakoutAttribution,
+            (col(BreakoutAttribution.question_id) == question_id)
+            & (col(BreakoutAttribution.participant_id) == anyone.c.participant_id)
+            & (col(BreakoutAttribution.round_id) == found.id),
+        )
+    )
+
+
+async def responded_by_group(
+    db: AsyncSession, found: BreakoutRound, question_id: str
+) -> dict[str | None, int]:
+    """How many responded to the question in each group of the round (None: from the main room), where
+    they were when they responded (app/breakouts/attribution.py): one GROUP BY."""
+    placed = _respondents_placed(found, question_id).subquery()
+    rows = await db.execute(select(placed.c.group_id, func.count()).group_by(placed.c.group_id))
+    return {group_id: n for group_id, n in rows.all()}
 
 
 async def list_rounds(db: AsyncSession, *, live: LiveSession) -> list[RoundPublic]:
@@ -250,6 +270,23 @@ async def _check_question(db: AsyncSession, live: LiveSession, question_id: str 
         raise _fields(question_id="not a question of this session")
 
 
+async def _refuse_asked_before(db: AsyncSession, question_id: str) -> None:
+    """A question is the group question of one round only: each answer counts in the group it was given
+    in (ETHICS 10), and the same answers cannot count again in another round's groups."""
+    earlier = await db.scalar(
+        select(func.min(col(BreakoutRound.number))).where(col(BreakoutRound.question_id) == question_id)
+    )
+    if earlier is not None:
+        raise AppError(
+            409,
+            "question_in_round",
+            f"This question was the group question of round {earlier}. To give it to this round, close "
+            'it, press "Ask again as a new question" and choose the copy: each answer counts in the group '
+            "it was given in, so the same answers cannot be counted again in new groups.",
+            fields={"question_id": f"already the group question of round {earlier}; ask it again as new"},
+        )
+
+
 async def start_round(db: AsyncSession, *, live: LiveSession, body: RoundCreate) -> BreakoutRound:
     """Deal the session's participants who may answer into groups (or, self-select, let them choose)."""
     if live.closed:
@@ -259,6 +296,8 @@ async def start_round(db: AsyncSession, *, live: LiveSession, body: RoundCreate)
             409, "round_open", "A breakout round is already running; close it before starting another."
         )
     await _check_question(db, live, body.question_id)
+    if body.question_id is not None:
+        await _refuse_asked_before(db, body.question_id)
     people = await eligible(db, live=live)
     kept: BreakoutRound | None = None
     kept_groups: list[BreakoutGroup] = []
@@ -823,17 +862,31 @@ class GroupResults:
 async def group_results(
     db: AsyncSession, *, live: LiveSession, question: Question, found: BreakoutRound
 ) -> GroupResults:
-    """Per-group results only when the question is closed (exact; an open question's bars would move
-    with each member's tap, ETHICS 9) and every group of the round has at least k answers (ETHICS 10:
-    else a small group could be read by subtracting the others from the roll-up)."""
+    """Per-group results only for the round's own question, once it is closed (exact; an open question's
+    bars would move with each member's tap, ETHICS 9), and only when every group of the round has at
+    least k answers and the main room (everyone who responded in no group) has none or at least k
+    (ETHICS 10: else a small group, or the main room, could be read by subtracting the rest from the
+    roll-up).
+
+    The same holds one level down, for each part of a result with its own k (a word, a scale statement,
+    the comments): one that some group or the main room holds 1..k-1 of is hidden in every group's
+    result (`_withheld`). The roll-up keeps its own rule.
+
+    An answer counts in the group its author was in when they gave it (app/breakouts/attribution.py),
+    never where they are now: a move between two reads changes no group's result."""
     k = live.min_group
     rollup = await polls_results.shown(db, question=question, k=k)
-    groups = await groups_of(db, found.id)
-    members = await members_of(db, found.id)
-    by_group: dict[str, set[str]] = defaultdict(set)
-    for member in members:
-        if member.group_id is not None:
-            by_group[member.group_id].add(member.participant_id)
+    if found.question_id != question.id:
+        return GroupResults(
+            rollup,
+            [],
+            {
+                "code": "not_round_question",
+                "message": "Results by group are kept for the round's own question only: an answer counts "
+                "in the group it was given in, and this question was not asked in this round's groups. To "
+                "see a question by group, ask it (again, as a new question) as a round's question.",
+            },
+        )
     if not question.is_closed:
         return GroupResults(
             rollup,
@@ -844,6 +897,10 @@ async def group_results(
                 "result would move with each member's answer.",
             },
         )
+    groups = await groups_of(db, found.id)
+    by_group: dict[str | None, set[str]] = defaultdict(set)
+    for participant_id, group_id in (await db.execute(_respondents_placed(found, question.id))).all():
+        by_group[group_id].add(participant_id)
     counted: list[tuple[BreakoutGroup, polls_results.Stored]] = []
     for group in groups:
         with aggregation.only_participants(frozenset(by_group[group.id])):
@@ -861,35 +918,159 @@ async def group_results(
                 "subtracting the others from the total.",
             },
         )
+    # The main room is one more group for the k rule: the roll-up minus every group is its answers.
+    rest = by_group[None]
+    parts = [result for _, result in counted]
+    if rest:
+        with aggregation.only_participants(frozenset(rest)):
+            parts.append(await polls_results.count(db, question))
+        if parts[-1].n < k:
+            return GroupResults(
+                rollup,
+                [],
+                {
+                    "code": "rest_below_k",
+                    "message": f"The main room gave fewer than {k} answers (people in no group, and "
+                    "answers given before the round started or after it closed), so no group's result is "
+                    "shown, only the whole session's: the main room's answers could otherwise be worked "
+                    "out by subtracting the groups from the total. Group results show when no one "
+                    f"responds from the main room, or at least {k} do.",
+                },
+            )
+    withheld = _withheld(question, k, await polls_results.count(db, question), parts)
     now = await polls_results.entries_now(db, question)
     return GroupResults(
-        rollup, [(g, polls_results.present(question, r, k=k, now=now)) for g, r in counted], None
+        rollup,
+        [
+            (g, polls_results.present(question, polls_results.withhold(question, r, withheld), k=k, now=now))
+            for g, r in counted
+        ],
+        None,
     )
+
+
+def _withheld(
+    question: Question, k: int, total: polls_results.Stored, parts: list[polls_results.Stored]
+) -> set[polls_results.Part]:
+    """The parts of the result with their own k (a word, a statement, the comments) to hide in every
+    group: those that a part of the room (`parts`: each group, and the main room if anyone responded
+    there) holds 1..k-1 of. Shown in the others, such a part would be the exact total minus them.
+
+    A part's summary may leave an item out (a word used by fewer than 3 is not stored, and no k shows
+    it): what the total holds beyond the parts' counts is then in such a part, so fewer than k there."""
+    totals = polls_results.own_k(question, total)
+    counts = [polls_results.own_k(question, part) for part in parts]
+    withheld: set[polls_results.Part] = set()
+    for item in set(totals).union(*counts):
+        known = [each[item] for each in counts if item in each]
+        if totals.get(item, 0) != sum(known) or any(0 < n < k for n in known):
+            withheld.add(item)
+    return withheld
 
 
 @joins_removal
 async def remove_round_rows(db: AsyncSession, participant_id: str) -> None:
-    """Withdrawal and declining: the participant's notes, +1s, memberships and private messages go
-    (the foreign keys would cascade too; explicit, so the order is sure on every dialect), and phones
-    and consoles are sent the round again without them."""
+    """Withdrawal and declining: the participant's notes, +1s, memberships, the places their answers
+    were given (attributions) and private messages go (the foreign keys would cascade too; explicit, so
+    the order is sure on every dialect). Phones and consoles are sent the round again without them,
+    consoles are told which private messages to drop (`private.removed`), and presenters whose
+    report-back shows a note the participant wrote or +1'd are sent it again without them."""
     participant = await db.get(Participant, participant_id)
+    if participant is None:
+        return  # nothing of theirs can be left: every row here has a foreign key to the participant
+    session_id = participant.session_id
     member = await db.scalar(select(func.count()).where(col(BreakoutMember.participant_id) == participant_id))
+    own = set(
+        await db.scalars(
+            select(col(BreakoutNote.id)).where(col(BreakoutNote.participant_id) == participant_id)
+        )
+    )
+    plussed = set(
+        await db.scalars(select(col(NotePlus.note_id)).where(col(NotePlus.participant_id) == participant_id))
+    )
+    touched_groups = set(
+        await db.scalars(select(col(BreakoutNote.group_id)).where(col(BreakoutNote.id).in_(own | plussed)))
+    )
+    messages = list(
+        await db.scalars(
+            select(col(PrivateMessage.id)).where(col(PrivateMessage.participant_id) == participant_id)
+        )
+    )
     await db.execute(delete(NotePlus).where(col(NotePlus.participant_id) == participant_id))
-    notes = select(col(BreakoutNote.id)).where(col(BreakoutNote.participant_id) == participant_id)
-    await db.execute(delete(NotePlus).where(col(NotePlus.note_id).in_(notes)))
+    await db.execute(delete(NotePlus).where(col(NotePlus.note_id).in_(own)))
     await db.execute(delete(BreakoutNote).where(col(BreakoutNote.participant_id) == participant_id))
     await db.execute(delete(BreakoutMember).where(col(BreakoutMember.participant_id) == participant_id))
+    await db.execute(
+        delete(BreakoutAttribution).where(col(BreakoutAttribution.participant_id) == participant_id)
+    )
     await db.execute(delete(PrivateMessage).where(col(PrivateMessage.participant_id) == participant_id))
-    if participant is not None and member:
-        queue_changed(db, participant.session_id)
-        found = await open_round(db, session_id=participant.session_id) or await latest_round(
-            db, session_id=participant.session_id
+    if messages:
+        outbox.add(
+            db,
+            (channels.console(session_id),),
+            "private.removed",
+            {"ids": sorted(messages)},
+            seq_key=session_id,
         )
+    if own or plussed:
+        await _report_again(db, session_id, own=own, plussed=plussed, groups=touched_groups)
+    if member:
+        queue_changed(db, session_id)
+        found = await open_round(db, session_id=session_id) or await latest_round(db, session_id=session_id)
         if found is not None:
             await queue_console_state(db, found)
 
 
+async def _report_again(
+    db: AsyncSession, session_id: str, *, own: set[str], plussed: set[str], groups: set[str]
+) -> None:
+    """After a participant's notes and +1s were deleted: when the presenters' report-back shows a board
+    of one of their groups, or chosen notes among those they wrote or +1'd, send it again without them
+    (chosen notes they wrote leave the choice; none left clears the screen)."""
+    kept = await db.get(ReportBack, session_id, with_for_update=True)
+    live = await db.get(LiveSession, session_id)
+    if kept is None or live is None:
+        return
+    request = ReportShow.model_validate(kept.request)
+    if request.show == "board" and request.group_id in groups:
+        pass
+    elif request.show == "notes" and set(request.note_ids or ()) & (own | plussed):
+        chosen = [n for n in request.note_ids or () if n not in own]
+        # Only notes still there (a purge deletes notes without passing here).
+        there = set(await db.scalars(select(col(BreakoutNote.id)).where(col(BreakoutNote.id).in_(chosen))))
+        chosen = [n for n in chosen if n in there]
+        request = ReportShow(show="notes", note_ids=chosen) if chosen else ReportShow(show=None)
+    else:
+        return
+    try:
+        await show_report(db, live=live, body=request)
+    except AppError:
+        # What was shown cannot be shown again (its round or group went): clear the screen rather
+        # than fail the withdrawal.
+        await show_report(db, live=live, body=ReportShow(show=None))
+
+
 # Report-back ----------------------------------------------------------------------------------------
+
+
+async def show_report(db: AsyncSession, *, live: LiveSession, body: ReportShow) -> dict[str, Any]:
+    """Show report-back on the session's presenters (and consoles) after commit, and keep the request
+    (ids only) so that a withdrawal can show it again without the participant's notes."""
+    shown = await report(db, live=live, body=body)
+    kept = await db.get(ReportBack, live.id, with_for_update=True)
+    if body.show is None:
+        if kept is not None:
+            await db.delete(kept)
+    else:
+        request = body.model_dump(mode="json", exclude_none=True)
+        if kept is None:
+            db.add(ReportBack(session_id=live.id, request=request))
+        else:
+            kept.request = request
+            db.add(kept)
+    await db.flush()
+    outbox.add(db, (channels.presenters(live.id),), "report.show", shown, seq_key=live.id)
+    return shown
 
 
 async def report(db: AsyncSession, *, live: LiveSession, body: ReportShow) -> dict[str, Any]:

@@ -217,15 +217,19 @@ async def last_change_id(db: AsyncSession, *, question_id: str) -> int:
     return value or 0
 
 
+def respondents(question_id: str, *, comments: bool = False) -> Any:
+    """The participants who responded to a question (an answer, an entry or a vote, or "prefer not to
+    answer"; with `comments`, a comment too), each once: a subquery with the column `participant_id`."""
+    entries = select(col(Entry.participant_id)).where(col(Entry.question_id) == question_id)
+    return union(
+        select(col(Answer.participant_id)).where(col(Answer.question_id) == question_id),
+        entries if comments else entries.where(col(Entry.comment).is_(False)),
+        select(col(EntryVote.participant_id)).where(col(EntryVote.question_id) == question_id),
+    ).subquery()
+
+
 async def responses(db: AsyncSession, *, question_id: str) -> int:
     """How many participants responded to a question: an answer, an entry or a vote, or "prefer not to
     answer", all together, so the count never tells one from the other. Not a result (CONTRACT): it tells
     who took part, never what they chose, and may move one by one."""
-    anyone = union(
-        select(col(Answer.participant_id)).where(col(Answer.question_id) == question_id),
-        select(col(Entry.participant_id)).where(
-            col(Entry.question_id) == question_id, col(Entry.comment).is_(False)
-        ),
-        select(col(EntryVote.participant_id)).where(col(EntryVote.question_id) == question_id),
-    ).subquery()
-    return int(await db.scalar(select(func.count()).select_from(anyone)) or 0)
+    return int(await db.scalar(select(func.count()).select_from(respondents(question_id))) or 0)

@@ -1,5 +1,6 @@
-"""Resetting a question's answers: every answer, entry, vote and comment of it goes, so results,
-screens and later exports no longer hold them. The question keeps its place and state."""
+"""Resetting a question's answers: every answer, entry, vote and comment of it (and the breakout group
+each was given in) goes, so results, screens and later exports no longer hold them. The question keeps
+its place and state."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.breakouts.models import BreakoutAttribution
 from app.errors import AppError
 from app.polls import aggregation, results
 from app.polls.models import Answer, Entry, Question
@@ -21,6 +23,8 @@ async def reset_answers(db: AsyncSession, *, live: LiveSession, question: Questi
         raise AppError(409, "session_closed", "This session is closed; its answers stay as they are.")
     await db.execute(delete(Answer).where(col(Answer.question_id) == question.id))
     await db.execute(delete(Entry).where(col(Entry.question_id) == question.id))
+    # Where the answers were given in a breakout round goes with them (a new answer is placed anew).
+    await db.execute(delete(BreakoutAttribution).where(col(BreakoutAttribution.question_id) == question.id))
     exact = await results.count(db, question)
     change_id = await aggregation.last_change_id(db, question_id=question.id)
     await results.store_reset(

@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select, update
@@ -83,14 +83,42 @@ def present(question: Question, stored: Stored, *, k: int, now: entries.Live | N
 
 def _comments(stored: Stored, *, k: int, now: entries.Live) -> CommentsPublic:
     """Approved comments, newest first, once k participants have commented (free text is one person's
-    words: the list shows only when enough people wrote)."""
+    words: the list shows only when enough people wrote) and unless withheld (`withhold`)."""
     counted = (stored.summary or {}).get("comments") or {"n": 0, "entries": []}
-    if counted["n"] < k:
+    if counted["n"] < k or counted.get("withheld"):
         return CommentsPublic(n=counted["n"], hidden=True, entries=[])
     shown = entries.visible(counted["entries"], now, comment=True)
     return CommentsPublic(
         n=counted["n"], hidden=False, entries=[{"id": e["id"], "text": e["text"]} for e in shown]
     )
+
+
+# A part of a result shown under its own k inside the question's: ("item", key) for the kind's items (a
+# statement, a word: Kind.own_k), COMMENTS for the comments of a question that takes them.
+Part = tuple[str, str]
+COMMENTS: Part = ("comments", "")
+
+
+def own_k(question: Question, stored: Stored) -> dict[Part, int]:
+    """Each part of a stored result with a k of its own, and how many participants it counts (a part
+    the summary leaves out, a word used by fewer than 3, counts fewer than any k)."""
+    if stored.summary is None:
+        return {}
+    counts = {("item", key): n for key, n in kind_of(question.kind).own_k(stored.summary).items()}
+    if question.comments:
+        counts[COMMENTS] = (stored.summary.get("comments") or {"n": 0})["n"]
+    return counts
+
+
+def withhold(question: Question, stored: Stored, parts: set[Part]) -> Stored:
+    """The stored result with these parts hidden by `present` whatever their count (per-group results,
+    app/breakouts/service.py:group_results)."""
+    if not parts or stored.summary is None:
+        return stored
+    summary = kind_of(question.kind).withhold(stored.summary, {key for part, key in parts if part == "item"})
+    if COMMENTS in parts and summary.get("comments") is not None:
+        summary = {**summary, "comments": {**summary["comments"], "withheld": True}}
+    return replace(stored, summary=summary)
 
 
 def needs_entries(question: Question) -> bool:

@@ -1,6 +1,7 @@
 """How the answer writer stores a batch's accepted contributions, in a fixed handful of statements:
-answers that changed (upsert, their items and words replaced), new entries, new votes, and one
-`result_change` row per participant whose stored contribution to a question changed."""
+answers that changed (upsert, their items and words replaced), new entries, new votes, one
+`result_change` row per participant whose stored contribution to a question changed, and, for a
+breakout round's group question, the group each contribution was given in (app/breakouts/attribution.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.breakouts import attribution
 from app.db import insert_for, new_id, table_of, utcnow
 from app.polls import entries
 from app.polls.kinds import Accepted
@@ -30,6 +32,8 @@ class NewEntry:
     text: str
     comment: bool
     status: Status
+    # Made before it is stored, so the writer's ack can name it: the phone then knows its own entries.
+    id: str = field(default_factory=new_id)
 
 
 # "Prefer not to answer": an answer row with no value.
@@ -94,6 +98,9 @@ async def store(db: AsyncSession, accepted: list[Contribution], *, questions: di
     changes += [(c.question_id, c.participant_id) for c in accepted if c.entry is not None or c.vote]
     if changes:
         await db.execute(insert(ResultChange), [{"question_id": q, "participant_id": p} for q, p in changes])
+    # Every accepted contribution, a resend of the same answer too: it was given where its author is now
+    # (the question is open, and per-group results are read only once it is closed for good).
+    await attribution.attribute(db, ((c.question_id, c.participant_id) for c in accepted))
     return Written(questions={q for q, _ in changes}, entries=new_entries)
 
 
@@ -192,7 +199,7 @@ async def _store_entries(
         assert c.entry is not None
         # A microsecond apart, so "newest first" keeps the order the batch received them in.
         entry = Entry(
-            id=new_id(),
+            id=c.entry.id,
             question_id=c.question_id,
             participant_id=c.participant_id,
             comment=c.entry.comment,

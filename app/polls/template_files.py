@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Account
 from app.fields import STRIP, not_blank
+from app.limits import TEMPLATE_BODY_MAX
 from app.polls import sections as sections_service
 from app.polls import service as polls_service
 from app.polls.models import Question
@@ -27,8 +28,9 @@ from app.sessions.models import LiveSession
 from app.sessions.schemas import SessionSettingsIn, Title
 
 FORMAT = 1
-# 1 MiB: a template of 200 questions of the longest kind is well under it.
-MAX_BYTES = 1_048_576
+# 1 MiB: a template of 200 questions of the longest kind is well under it. The API's body limit for
+# POST /api/sessions/import is the same number (app/limits.py).
+MAX_BYTES = TEMPLATE_BODY_MAX
 SectionTitle = Annotated[str, not_blank(200), STRIP]
 
 

@@ -43,11 +43,14 @@ COMMENT_MAX = 500
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """Acked (committed now, or committed before under the same id), or refused with a code."""
+    """Acked (committed now, or committed before under the same id), or refused with a code. An ack of
+    an answer that made a new `open` entry or `qa` question names it (`entry_id`), so that the phone
+    knows its own (it shows no upvote button on them)."""
 
     ok: bool
     code: str = ""
     message: str = ""
+    entry_id: str = ""
 
 
 ACK = Outcome(ok=True)
@@ -91,7 +94,8 @@ class _Batch:
     questions: dict[str, Question]
     participants: dict[str, Any]
     sessions: dict[str, Any]
-    # Upvotes only: the entries they name, and the (entry, participant) votes already cast.
+    # Upvotes only: the entries they name (with their authors), and the (entry, participant) votes
+    # already cast.
     entries: dict[str, Any]
     votes: set[tuple[str, str]]
 
@@ -221,7 +225,11 @@ class AnswerWriter(GroupCommit[_Pending]):
                 row.id: row
                 for row in await db.execute(
                     select(
-                        col(Entry.id), col(Entry.question_id), col(Entry.comment), col(Entry.status)
+                        col(Entry.id),
+                        col(Entry.question_id),
+                        col(Entry.participant_id),
+                        col(Entry.comment),
+                        col(Entry.status),
                     ).where(col(Entry.id).in_(entry_ids))
                 )
             }
@@ -250,17 +258,22 @@ class AnswerWriter(GroupCommit[_Pending]):
     async def _judge(
         self, db: AsyncSession, batch: list[_Pending], context: _Batch, outcomes: dict[int, Outcome]
     ) -> list[storing.Contribution]:
-        candidates: list[storing.Contribution] = []
         refusals: dict[int, Outcome] = {}
         # (entry, participant) -> the id of the first upvote of it in this batch: the same id again is
         # a repeat (acked), another id is a second vote (refused).
         voting: dict[tuple[str, str], str] = {}
+        checked: dict[int, storing.Contribution] = {}
         for i, pending in enumerate(batch):
             try:
-                candidates.append(self._check(pending, context, voting))
+                checked[i] = self._check(pending, context, voting)
             except AnswerRejected as rejection:
                 refusals[i] = refused(rejection.code, rejection.message)
+        candidates = list(checked.values())
         new = await self._claim_receipts(db, candidates)
+        # A new open entry or Q&A question: its ack names it.
+        for i, c in checked.items():
+            if id(c) in new and c.entry is not None and not c.entry.comment:
+                outcomes[i] = Outcome(ok=True, entry_id=c.entry.id)
         # A refused message whose id was committed before is a replay: its first reply (an ack) again.
         committed_before = await self._receipts_of(db, [batch[i] for i in refusals])
         for i, outcome in refusals.items():
@@ -367,6 +380,8 @@ def _check_upvote(
         raise AnswerRejected("There is no such question to upvote here.", "unknown_entry")
     if entry.status != APPROVED:
         raise AnswerRejected("That question was taken down; it takes no more votes.", "entry_not_visible")
+    if entry.participant_id == pending.participant_id:
+        raise AnswerRejected("That question is yours; upvote other people's questions.", "own_entry")
     key = (entry.id, pending.participant_id)
     first = voting.setdefault(key, pending.client_id)
     if key in context.votes or first != pending.client_id:

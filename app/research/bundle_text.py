@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from app.sessions.models import LiveSession
 
 if TYPE_CHECKING:
+    from app.polls.models import Question
     from app.research.export import Bundle
 
 MISSING = ["", "*"]
@@ -37,8 +38,8 @@ one before each analysis you publish.
 Files
 -----
 README.txt            this file
-questions.csv         the codebook: every question (prompt, kind, k), and its options, statements and
-                      scale anchors in order, one row per item
+questions.csv         the codebook: every question (prompt, kind, section, k), and its options,
+                      statements and scale anchors in order, one row per item
 responses.csv         one row per answered item, long format: respondent pseudonym, section, question
                       id, kind, item (option, statement, word or entry id), numeric value, value label,
                       text, breakout group, declined ("prefer not to answer")
@@ -56,10 +57,11 @@ Protections applied
   different pseudonym in every bundle, so bundles cannot be joined on it.
 - Rows of responses.csv and comments.csv are in random order.
 - {times}
-- Free text (responses.csv `text`, comments.csv, private_messages.csv, word labels in summary.csv) has
-  e-mail addresses, phone numbers, UK postcodes, URLs and NHS numbers (mod-11 checked) replaced by
-  [email], [phone], [postcode], [url] and [nhs-number]. This is pattern-based and best effort: names
-  and other identifying words are NOT caught.
+- Everything participants typed (responses.csv `text`, and `item` of a word-cloud word; comments.csv;
+  private_messages.csv; words in summary.csv, `item` and `item_label`) has e-mail addresses, phone
+  numbers, UK postcodes, URLs and NHS numbers (mod-11 checked) replaced by [email], [phone],
+  [postcode], [url] and [nhs-number]. This is pattern-based and best effort: names and other
+  identifying words are NOT caught.
 - Cells that begin with =, +, -, @ (or a tab or carriage return) start with an apostrophe, so a
   spreadsheet shows them as text instead of running them.
 - summary.csv shows counts from 1 to {k - 1} as *, and hides further cells (secondary suppression) so
@@ -91,7 +93,12 @@ def _field(name: str, type_: str, description: str, **extra: Any) -> dict[str, A
 def _responses_schema(minutes: bool) -> dict[str, Any]:
     fields = [
         _field("respondent", "string", "Pseudonym of the respondent in this bundle only."),
-        _field("section", "string", "The question's section (empty while sections do not exist)."),
+        _field(
+            "section",
+            "string",
+            "The title of the question's section; empty for a question in no section. Two sections may "
+            "share a title: questions.csv's section_order tells them apart.",
+        ),
         _field("question_id", "string", "The question (see questions.csv)."),
         _field(
             "question_kind",
@@ -100,7 +107,9 @@ def _responses_schema(minutes: bool) -> dict[str, Any]:
             constraints={"enum": ["choice", "scale", "wordcloud", "open", "ranking", "qa"]},
         ),
         _field(
-            "item", "string", "Option or statement id, normalised word, or entry id; empty for a decline."
+            "item",
+            "string",
+            "Option or statement id, normalised word (redacted), or entry id; empty for a decline.",
         ),
         _field(
             "value",
@@ -113,8 +122,9 @@ def _responses_schema(minutes: bool) -> dict[str, Any]:
         _field(
             "group",
             "string",
-            "The respondent's breakout group ('round 1: Group 2') when the question was a round's group "
-            "question; else empty.",
+            "The breakout group ('round 1: Group 2') the respondent was in when they answered, when the "
+            "question was a round's group question; empty for an answer from the main room or another "
+            "question.",
         ),
         _field(
             "declined", "boolean", "The respondent chose 'prefer not to answer' (the question or statement)."
@@ -168,6 +178,12 @@ def _resource(name: str, path: str, schema: dict[str, Any], description: str) ->
     }
 
 
+def _section(bundle: Bundle, question: Question) -> dict[str, Any]:
+    """A codebook entry's section (its title and place), or nothing for a question in no section."""
+    found = bundle.section(question)
+    return {"section": found[1], "section_order": found[0]} if found is not None else {}
+
+
 def datapackage(bundle: Bundle) -> dict[str, Any]:
     """The Frictionless descriptor: every CSV's fields with their types, and the codebook."""
     from app.research.export import (
@@ -176,9 +192,16 @@ def datapackage(bundle: Bundle) -> dict[str, Any]:
         QUESTIONS_FIELDS,
     )
 
-    questions_schema = _strings(QUESTIONS_FIELDS, {})
+    questions_schema = _strings(
+        QUESTIONS_FIELDS,
+        {
+            "section": "The title of the question's section; empty for a question in no section.",
+            "section_order": "The section's place among the session's sections (1, 2, ...); empty for "
+            "a question in no section.",
+        },
+    )
     for field in questions_schema["fields"]:
-        if field["name"] in ("question_order", "points", "k", "item_order"):
+        if field["name"] in ("question_order", "section_order", "points", "k", "item_order"):
             field["type"] = "integer"
         if field["name"] == "multiple":
             field["type"] = "boolean"
@@ -223,6 +246,7 @@ def datapackage(bundle: Bundle) -> dict[str, Any]:
                     "order": order,
                     "kind": q.kind,
                     "prompt": q.prompt,
+                    **_section(bundle, q),
                     **{
                         key: q.config[key]
                         for key in ("options", "statements", "points", "labels", "multiple")

@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.breakouts.models import (
+    BreakoutAttribution,
     BreakoutGroup,
-    BreakoutMember,
     BreakoutNote,
     BreakoutRound,
     NotePlus,
@@ -35,6 +35,7 @@ from app.breakouts.models import (
 )
 from app.db import Database, utcnow
 from app.polls import results as polls_results
+from app.polls import sections as sections_service
 from app.polls import service as polls_service
 from app.polls.models import Answer, AnswerItem, AnswerWord, Entry, EntryVote, Question
 from app.research import bundle_text
@@ -64,6 +65,7 @@ QUESTIONS_FIELDS = [
     "question_id",
     "question_order",
     "section",
+    "section_order",
     "kind",
     "prompt",
     "multiple",
@@ -101,9 +103,11 @@ class Bundle:
     key: bytes
     made_on: date
     started_at: datetime | None
-    # (question id, participant id) -> the breakout group ("round 1: Group 2") of a round that asked
-    # that question, for responses.csv's `group`.
+    # (question id, participant id) -> the breakout group ("round 1: Group 2") the participant answered
+    # that round's question in, for responses.csv's `group`.
     groups: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Section id -> (its place among the session's sections, 1, 2, ...; its title).
+    sections: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     @property
     def k(self) -> int:
@@ -112,6 +116,10 @@ class Bundle:
     def pseudonym(self, participant_id: str) -> str:
         """The participant's pseudonym in this export only: 48 bits of an HMAC under the export's key."""
         return "R" + hmac.new(self.key, participant_id.encode(), hashlib.sha256).hexdigest()[:12]
+
+    def section(self, question: Question) -> tuple[int, str] | None:
+        """The question's section: its place and title; None for a question in no section."""
+        return self.sections.get(question.section_id) if question.section_id is not None else None
 
     def minutes(self, at: datetime | None) -> str:
         if at is None or self.started_at is None:
@@ -130,6 +138,10 @@ async def prepare(db: AsyncSession, *, live: LiveSession) -> Bundle:
         made_on=utcnow().date(),
         started_at=min(opened) if opened else None,
         groups=await _groups(db, live),
+        sections={
+            s.id: (order, s.title)
+            for order, s in enumerate(await sections_service.list_sections(db, session_id=live.id), start=1)
+        },
     )
 
 
@@ -138,20 +150,20 @@ def group_label(number: int, name: str) -> str:
 
 
 async def _groups(db: AsyncSession, live: LiveSession) -> dict[tuple[str, str], str]:
-    """Each (round question, member) of the session's breakout rounds, with the member's group."""
+    """Each (round question, respondent) with the group they answered it in: where they were when they
+    gave the answer (breakout_attribution, app/breakouts/attribution.py), never where they are now. An
+    answer from the main room has none."""
     rows = await db.execute(
         select(
-            col(BreakoutRound.question_id),
+            col(BreakoutAttribution.question_id),
+            col(BreakoutAttribution.participant_id),
             col(BreakoutRound.number),
             col(BreakoutGroup.name),
-            col(BreakoutMember.participant_id),
         )
-        .join(BreakoutGroup, col(BreakoutGroup.round_id) == col(BreakoutRound.id))
-        .join(BreakoutMember, col(BreakoutMember.group_id) == col(BreakoutGroup.id))
-        .where(col(BreakoutRound.session_id) == live.id, col(BreakoutRound.question_id).is_not(None))
-        .order_by(col(BreakoutRound.number))
+        .join(BreakoutGroup, col(BreakoutGroup.id) == col(BreakoutAttribution.group_id))
+        .join(BreakoutRound, col(BreakoutRound.id) == col(BreakoutAttribution.round_id))
+        .where(col(BreakoutRound.session_id) == live.id)
     )
-    # A question asked in two rounds: the later round's group.
     return {(r.question_id, r.participant_id): group_label(r.number, r.name) for r in rows}
 
 
@@ -259,7 +271,10 @@ def _point_label(config: dict[str, Any], value: int) -> str:
 def _response_row(bundle: Bundle, question: Question, row: Any, labels: dict[str, str]) -> list[Any]:
     item, value, text, declined = row.item or "", row.value, row.text, bool(row.declined)
     label = ""
-    if question.kind == "choice" and item:
+    if question.kind == "wordcloud" and item:
+        # A word's item is its normalised key: the participant's own words, folded, so redacted too.
+        item = redact(item)
+    elif question.kind == "choice" and item:
         order = [o["id"] for o in question.config["options"]]
         value, label = order.index(item) + 1, labels.get(item, "")
     elif question.kind == "ranking" and item:
@@ -271,9 +286,10 @@ def _response_row(bundle: Bundle, question: Question, row: Any, labels: dict[str
             label = _point_label(question.config, int(value))
     elif question.kind == "qa" and value == 1:
         label = "upvote"
+    _, section = bundle.section(question) or (0, "")
     out = [
         bundle.pseudonym(row.participant_id),
-        "",  # section: sections arrive with the rooms work (issue 8)
+        section,
         question.id,
         question.kind,
         item,
@@ -309,10 +325,12 @@ def codebook_rows(bundle: Bundle) -> list[list[Any]]:
     rows: list[list[Any]] = []
     for order, q in enumerate(bundle.questions, start=1):
         config = q.config
+        place, title = bundle.section(q) or ("", "")
         base = [
             q.id,
             order,
-            "",
+            title,
+            place,
             q.kind,
             q.prompt,
             "true" if config.get("multiple") else "false",
@@ -375,7 +393,7 @@ def _summary_rows(bundle: Bundle, question: Question, counted: polls_results.Sto
         hidden_words = set(question.config.get("hidden_keys", ()))
         for w in summary.get("words", []):
             if w["count"] >= k and w["key"] not in hidden_words:
-                word = [question.id, "wordcloud", w["key"], redact(w["text"]), "", "", w["count"]]
+                word = [question.id, "wordcloud", redact(w["key"]), redact(w["text"]), "", "", w["count"]]
                 rows.append([*word, "", "", "", "", *blank])
     return rows
 

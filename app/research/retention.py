@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.breakouts.models import BreakoutNote, NotePlus, PrivateMessage
+from app.breakouts.models import BreakoutAttribution, BreakoutNote, NotePlus, PrivateMessage
 from app.db import utcnow
 from app.polls import service as polls_service
 from app.polls.models import Answer, AnswerReceipt, Entry, EntryVote, Question, ResultChange
@@ -18,13 +18,15 @@ from app.sessions.models import LiveSession, Participant
 
 # What purge deletes, in order, as the report names it. Answers take their items and words with them
 # (foreign keys), entries their votes; participants go last (breakout notes and private messages,
-# which reference participants with ON DELETE CASCADE, go with them).
+# which reference participants with ON DELETE CASCADE, go with them). `breakout_attribution` is the
+# group each answer to a round's question was given in: raw data about the answers, so it goes too.
 PURGED = (
     "answer",
     "entry",
     "entry_vote",
     "answer_receipt",
     "result_change",
+    "breakout_attribution",
     "note_plus",
     "breakout_note",
     "private_message",
@@ -59,9 +61,10 @@ async def _count(db: AsyncSession, stmt: object) -> int:
 
 
 async def purge_session(db: AsyncSession, *, live: LiveSession, dry_run: bool) -> Purged:
-    """Delete (or, dry, count) the session's raw answers, entries, votes, receipts, change log and
-    participants. Questions and their final results stay; a session still open is closed first, each
-    open question with its exact result, so what screens last showed is kept."""
+    """Delete (or, dry, count) the session's raw answers, entries, votes, receipts, change log, the
+    groups answers were given in, and participants. Questions and their final results stay; a session
+    still open is closed first, each open question with its exact result, so what screens last showed
+    is kept."""
     questions = select(col(Question.id)).where(col(Question.session_id) == live.id)
     participants = select(col(Participant.id)).where(col(Participant.session_id) == live.id)
     where = {
@@ -70,6 +73,10 @@ async def purge_session(db: AsyncSession, *, live: LiveSession, dry_run: bool) -
         "entry_vote": (EntryVote, col(EntryVote.question_id).in_(questions)),
         "answer_receipt": (AnswerReceipt, col(AnswerReceipt.question_id).in_(questions)),
         "result_change": (ResultChange, col(ResultChange.question_id).in_(questions)),
+        "breakout_attribution": (
+            BreakoutAttribution,
+            col(BreakoutAttribution.participant_id).in_(participants),
+        ),
         "note_plus": (NotePlus, col(NotePlus.participant_id).in_(participants)),
         "breakout_note": (BreakoutNote, col(BreakoutNote.participant_id).in_(participants)),
         "private_message": (PrivateMessage, col(PrivateMessage.session_id) == live.id),

@@ -146,7 +146,7 @@ async def add_researcher(db: AsyncSession, *, live: LiveSession, email: str) -> 
             422,
             "unknown_account",
             "No account has that e-mail address; ask an administrator to create it first "
-            "(thirdspace user add EMAIL --role researcher).",
+            "(thirdspace user add EMAIL --role researcher --password-stdin).",
             fields={"email": "no account with this e-mail"},
         )
     if account.id == live.owner_id:

@@ -87,8 +87,24 @@ class TestDescribed:
         assert set(reply_union["discriminator"]["mapping"]) == kinds
 
     async def test_the_rule_json_schema_cannot_say_is_in_the_description(self, api: Api) -> None:
-        operation = (await _openapi(api))["paths"]["/api/sessions/{session_id}/questions"]["post"]
+        paths = (await _openapi(api))["paths"]
+        operation = paths["/api/sessions/{session_id}/questions"]["post"]
         assert "ignoring case" in operation["description"]
+        # PATCH a question: which kinds take `show_comments` and `hidden_words` depends on the question
+        # in the path, which a request schema cannot say (tests/test_openapi_fuzz.py skips that check
+        # there alone); the description says it, with every refusal of a hidden word and what a closed
+        # session still accepts.
+        edit = paths["/api/sessions/{session_id}/questions/{question_id}"]["patch"]
+        described = " ".join(edit["description"].split())  # one line: a docstring wraps anywhere
+        assert "JSON Schema cannot say" in described
+        assert "`show_comments`" in described and 'with `"comments": true`' in described
+        assert "`hidden_words`" in described and "word clouds only" in described
+        assert "empty once normalised" in described and "stopword" in described
+        assert "`422`" in described and "`error.fields`" in described
+        assert "closed session" in described
+        assert "`show_comments` and `hidden_words`" in " ".join(
+            edit["responses"]["409"]["description"].split()
+        )
 
 
 class TestRequestSchemas:

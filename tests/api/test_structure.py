@@ -125,6 +125,21 @@ class TestTemplates:
         error = assert_error(r, 422, "invalid_template", fields={"template"})
         assert error["message"].startswith("Line 3: this is not valid JSON")
 
+    async def test_a_template_up_to_1_mib_is_taken_and_a_larger_one_refused_naming_the_limit(
+        self, api: Api
+    ) -> None:
+        """The route takes what `thirdspace session import` takes (docs/protocol.md: up to 1 MiB), more
+        than the 256 KiB of the other routes under /api/sessions: a large session's template passes that."""
+        auth = await api.quick_facilitator()
+        large = json.dumps(TEMPLATE, indent=2).ljust(1024 * 1024)  # a good template, padded with spaces
+        r = await import_text(api, auth, large)
+        assert r.status_code == 201, r.text[:500]
+        assert r.json()["title"] == TEMPLATE["title"]
+        r = await import_text(api, auth, large + " ")
+        error = assert_error(r, 413, "body_too_large")
+        assert "at most 1024 KiB" in error["message"]
+        assert len((await api.client.get("/api/sessions", headers=auth)).json()) == 1
+
     async def test_import_needs_an_account(self, api: Api) -> None:
         r = await api.client.post("/api/sessions/import", content=json.dumps(TEMPLATE))
         assert r.status_code == 401

@@ -171,6 +171,10 @@ class Watch:
         self.allowed: list[tuple[str, int]] = []
         self.contexts: list[BrowserContext] = []
         self.axe_runs = 0
+        # The console's confirmations (Next, Close, Reset, Delete, ...): every message asked, in order,
+        # and the answer the facilitator gives (yes unless a test says no).
+        self.confirms: list[str] = []
+        self.accept_confirms = True
 
     # --- contexts and pages --------------------------------------------------------------------
 
@@ -232,9 +236,14 @@ class Watch:
 
     async def _dialog(self, page: Page, dialog: Dialog) -> None:
         if dialog.type == "confirm":
-            # The console asks before closing or deleting: the facilitator says yes. (The payloads of
-            # tests/e2e/test_safety.py call alert, never confirm, so a confirm is always the page's.)
-            await dialog.accept()
+            # The console asks before closing or deleting: the facilitator says yes, or no when the
+            # test set `accept_confirms` to False. (The payloads of tests/e2e/test_safety.py call
+            # alert, never confirm, so a confirm is always the page's.)
+            self.confirms.append(dialog.message)
+            if self.accept_confirms:
+                await dialog.accept()
+            else:
+                await dialog.dismiss()
             return
         self.problems.append(f"{page.url}: a {dialog.type} dialog opened: {dialog.message!r}")
         await dialog.dismiss()

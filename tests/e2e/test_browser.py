@@ -1,7 +1,8 @@
 """A real Chromium drives the pages against `thirdspace serve`: a facilitator logs in, builds and runs a
-question; three phones (320 px wide) join by the QR link, consent, answer; the presenter shows the
-chart, the count and the phones connected; revealed results reach the phones; closing is exact. axe-core
-checks each state (tests/e2e/conftest.py)."""
+question; three phones (320 px wide) join by the QR link, consent, answer; the presenter and the console
+count who joined apart from who agreed, and the console counts the responses as they come; the
+presenter shows the chart, the count and the phones connected; revealed results reach the phones;
+closing is exact. axe-core checks each state (tests/e2e/conftest.py)."""
 
 from __future__ import annotations
 
@@ -53,16 +54,27 @@ async def test_a_live_poll_from_login_to_close(watch: Watch) -> None:
     await expect(presenter.locator("svg").first).to_be_visible()  # the QR code
 
     phones: list[Page] = []
-    for pick in ["Housing", "Housing", "Health"]:
+    for n, pick in enumerate(["Housing", "Housing", "Health"], start=1):
         phone = await watch.phone()
         await phone.goto(join_url)
         await expect(phone).to_have_url(re.compile(rf"/s/{session_id}$"))
         await expect(phone.locator("#consent-text")).to_contain_text("We keep your answers")
+        if n == 1:
+            # Reading the information sheet: joined, not agreed yet, counted apart on both screens.
+            await expect(presenter.locator("#presence")).to_have_text("1 person joined · 0 agreed")
+            await expect(console.locator("#live-presence")).to_contain_text("1 person joined · 0 agreed")
         await phone.click("#consent-agree")
+        if n == 1:
+            await expect(presenter.locator("#presence")).to_have_text("1 person joined")
+            await expect(console.locator("#live-presence")).to_contain_text("1 person joined · 1 agreed")
         await expect(phone.locator("#prompt")).to_have_text("Most important area?")
         await phone.get_by_label(pick, exact=True).check()
         await phone.click("#send")
         await expect(phone.locator("#thanks-heading")).to_have_text("Thanks, your answer is in")
+        # The console's live count moves with every response, before k as after.
+        await expect(console.locator("#live-n")).to_have_text(
+            f"{n} response{'' if n == 1 else 's'} received."
+        )
         width = await phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 320, f"the phone page is {width} px wide at a 320 px viewport"
         phones.append(phone)

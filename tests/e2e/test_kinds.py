@@ -340,6 +340,12 @@ async def test_every_kind_from_console_to_phones_to_presenter(watch: Watch) -> N
     money_on_p1 = p1.locator(".qa-item", has_text="How is the money split?")
     await money_on_p1.get_by_role("button", name=re.compile("^Upvote")).click()
     await expect(money_on_p1.locator(".vote-button")).to_have_attribute("aria-pressed", "true")
+    # The asker's own question has no upvote button (people upvote each other's); others' have one.
+    money_on_p0 = p0.locator(".qa-item", has_text="How is the money split?")
+    await expect(money_on_p0).to_contain_text("Your question")
+    await expect(money_on_p0.get_by_role("button", name=re.compile("^Upvote"))).to_have_count(0)
+    childcare_on_p0 = p0.locator(".qa-item", has_text="Will there be childcare?")
+    await expect(childcare_on_p0.get_by_role("button", name=re.compile("^Upvote"))).to_have_count(1)
     await watch.step(p1, "phone-qa", full=True)
     await moderate(console, qa)
     await console.locator(".mod-filters").get_by_role("button", name="All").click()

@@ -33,8 +33,9 @@ LONG_PROMPT = (
     "people you care for have used, which of the following areas should the partnership put first "
     "when it plans the work for next year, bearing in mind that money is limited, that some changes "
     "take years to show, and that the choice made today will shape what the council funds, what the "
-    "health board asks of local teams and what volunteers are asked to do? Choose the single most.."
-)[:500]
+    "health board asks of local teams and what volunteers are asked to do? Choose the single area that "
+    "matters most to you now."
+)
 LONG_OPTIONS = [
     f"{topic}: " + ("more staff, longer opening hours, shorter waits and a named person to call " * 4)
     for topic in (
@@ -194,6 +195,7 @@ async def every_page(page: Page, options: list[str], *, chart_drawn: bool) -> in
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (3840, 2160)], ids=["720p", "1080p", "4k"])
 async def test_longest_content_fits_before_and_after_k(watch: Watch, size: tuple[int, int]) -> None:
     width, height = size
+    assert len(LONG_PROMPT) == 500, "the longest prompt the server takes (Prompt in app/polls/schemas.py)"
     server = watch.server
     async with httpx.AsyncClient(base_url=server.http) as client:
         r = await client.post(
@@ -293,3 +295,60 @@ async def test_longest_content_fits_before_and_after_k(watch: Watch, size: tuple
         await expect(page.locator("#prompt")).to_have_text("Which area matters most?")
         for ws in phones:
             await ws.close()
+
+
+async def test_a_question_current_but_not_open_and_full_screen(watch: Watch) -> None:
+    """A question made current without being opened shows its options and no k notice (nothing is
+    counted yet); opened, the notice comes. F enters full screen and the controls are hidden; F again
+    leaves it. Headless Chromium enters real full screen (`document.fullscreenElement` is the page), so
+    this asserts that state and what the page's `:fullscreen` rule does with it (the controls are not
+    displayed), not only a class the page sets."""
+    server = watch.server
+    async with httpx.AsyncClient(base_url=server.http) as client:
+        r = await client.post(
+            "/api/auth/token", data={"username": "facilitator@example.org", "password": PASSWORD}
+        )
+        room = Room(server, client, {"Authorization": f"Bearer {r.json()['access_token']}"})
+        room.session = await room.call(
+            "POST", "/api/sessions", {"title": "Not open yet", "settings": {"min_group": K}}
+        )
+        page = await watch.new_page(viewport={"width": 1280, "height": 720})
+        await page.goto("/login?next=/presenter/" + room.session["id"])
+        await page.fill("#username", "facilitator@example.org")
+        await page.fill("#password", PASSWORD)
+        await page.click("button[type=submit]")
+        await expect(page.locator("#conn")).to_have_text("Connected")
+
+        # Open: the k notice says when results appear.
+        await room.question("Open now?", SHORT_OPTIONS)
+        await expect(page.locator("#k-notice")).to_have_text(
+            f"Results appear at {K} answers, to protect anonymity."
+        )
+
+        # Another question made current without opening it: its options, no notice.
+        later = await room.call(
+            "POST",
+            f"{room.base}/questions",
+            {"kind": "choice", "prompt": "Not yet?", "options": ["Yes", "No"]},
+        )
+        await room.call("PUT", f"{room.base}/current", {"question_id": later["id"]})
+        await expect(page.locator("#prompt")).to_have_text("Not yet?")
+        await expect(page.locator("#state-badge")).to_have_text("Not open yet")
+        await expect(page.locator("#view .bar-label")).to_have_text(["Yes", "No"])
+        await expect(page.locator("#k-notice")).to_be_hidden()
+        await page.wait_for_timeout(500)  # results of the question arriving late do not bring it back
+        await expect(page.locator("#k-notice")).to_be_hidden()
+        await watch.step(page, "presenter-current-not-open", full=False)
+
+        # F: full screen without the controls; F again: back, with them.
+        await expect(page.locator("#controls")).to_be_visible()
+        await page.keyboard.press("f")
+        await page.wait_for_function("document.fullscreenElement === document.documentElement")
+        await expect(page.locator("#controls")).to_be_hidden()
+        await expect(page.locator("#fullscreen")).to_contain_text("Exit full screen")
+        await expect(page.locator("#prompt")).to_be_visible()
+        await watch.step(page, "presenter-full-screen", full=False)
+        await page.keyboard.press("f")
+        await page.wait_for_function("document.fullscreenElement === null")
+        await expect(page.locator("#controls")).to_be_visible()
+        await expect(page.locator("#fullscreen")).to_contain_text("Full screen")

@@ -1,8 +1,10 @@
-"""An audience-paced section on a 320 px phone in a real Chromium (issue 8): the questions one after
-another at the person's own speed, with progress, then a finished screen; the console's count.
+"""An audience-paced section on a 320 px phone in a real Chromium (issue 8): started from the console,
+the questions one after another at the person's own speed, with progress, then a finished screen; the
+console's "finished" count read from the page as the phone moves through.
 
 It runs on the `watch` harness (tests/e2e/conftest.py): a script error, a console error, a failed or
-cross-origin request or a CSP violation on the phone fails it, and axe-core checks each state."""
+cross-origin request or a CSP violation on the phone or the console fails it, and axe-core checks each
+state."""
 
 from __future__ import annotations
 
@@ -56,7 +58,15 @@ async def test_a_survey_at_the_phones_own_pace(watch: Watch) -> None:
         await expect(phone.locator("#waiting")).to_be_visible()
         await watch.step(phone, "phone-waiting")
 
-        await call("POST", f"{base}/sections/{part['id']}/start")
+        # The facilitator starts the survey from the console, which then counts who finished.
+        console = await watch.facilitator()
+        await console.goto(f"/console/{session['id']}")
+        section = console.locator(f'#section-list li[data-sid="{part["id"]}"]')
+        await section.get_by_role("button", name="Start as a survey").click()
+        progress = section.locator(".section-progress")
+        await expect(progress).to_have_text("0 finished, 0 started (2 questions)")
+        await watch.step(console, "console-survey-started")
+
         await expect(phone.locator("#survey-progress")).to_have_text("Reflections · Question 1 of 2")
         await expect(phone.locator("#prompt")).to_have_text("How was the morning?")
         await watch.step(phone, "phone-survey-question-1")
@@ -65,6 +75,8 @@ async def test_a_survey_at_the_phones_own_pace(watch: Watch) -> None:
         await expect(phone.locator("#thanks-heading")).to_have_text("Thanks, your answer is in")
         await shot(phone, "phone-survey", full=True)
         await watch.step(phone, "phone-survey-thanks")
+        # The console looks again every 3 s.
+        await expect(progress).to_have_text("0 finished, 1 started (2 questions)", timeout=10_000)
         await phone.get_by_role("button", name="Next question").click()
         await expect(phone.locator("#survey-progress")).to_have_text("Reflections · Question 2 of 2")
         await phone.click("#prefer-not")
@@ -76,6 +88,7 @@ async def test_a_survey_at_the_phones_own_pace(watch: Watch) -> None:
         await watch.step(phone, "phone-survey-finished")
         width = await phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 320
+        await expect(progress).to_have_text("1 finished, 1 started (2 questions)", timeout=10_000)
 
         progress = await call("GET", f"{base}/sections/{part['id']}/progress")
         assert (progress["finished"], progress["questions"]) == (1, 2)

@@ -312,7 +312,8 @@ class TestRaisingK:
 
 class TestRemoval:
     """Issue 9's first hole: declining while a question is open is one participant's change; the step it
-    completes reflects the removal, and the removal alone never moves the shown result."""
+    completes reflects the removal, and the removal alone never moves the shown result. Declining after
+    a question closed recomputes its exact result at once (issue 6 item 7)."""
 
     @pytest.fixture
     async def consented(self, api: Api) -> Poll:
@@ -352,3 +353,26 @@ class TestRemoval:
         assert (await poll.step()).changed is True
         shown = await poll.shown()
         assert (shown["n"], shown["summary"]["counts"]) == (3, poll.counts(1, 2, 0))
+
+    async def test_declining_after_close_recomputes_the_exact_result(self, consented: Poll) -> None:
+        """Issue 6 item 7: a participant who declines the information sheet after a question closed
+        leaves that question's exact result at once (docs/protocol.md, consent), down to hidden when
+        fewer than k answers are left."""
+        poll = consented
+        for option in (0, 0, 0, 1, 1):
+            await poll.answer(option, person=await self._join(poll))
+        r = await poll.api.patch_question(poll.auth, poll.session, poll.question, open=False)
+        assert r.status_code == 200, r.text
+        shown = await poll.shown()
+        assert (shown["n"], shown["summary"]["counts"]) == (5, poll.counts(3, 2, 0))
+        assert (await poll.api.consent(poll.session, poll.people[4], agree=False)).status_code == 200
+        shown = await poll.shown()
+        assert (shown["n"], shown["summary"]["counts"]) == (4, poll.counts(3, 1, 0))
+        for person in poll.people[2:4]:
+            assert (await poll.api.consent(poll.session, person, agree=False)).status_code == 200
+        assert await poll.shown() == {
+            "question_id": poll.question["id"],
+            "n": 2,
+            "hidden": True,
+            "summary": None,
+        }

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.polls.template_files import TemplateError, parse
+from app.polls.template_files import MAX_BYTES, TemplateError, parse
 
 GOOD = {
     "thirdspace_template": 1,
@@ -102,3 +102,23 @@ class TestParse:
         data["settings"]["min_group"] = 2
         source = text(data)
         assert refusal(source).line == line_of(source, '"min_group"')
+
+    def test_a_file_over_1_mib_is_refused_naming_the_limit(self) -> None:
+        # Padded with spaces after the JSON (still a good template): exactly the limit is read...
+        at_limit = text(GOOD).ljust(MAX_BYTES)
+        assert len(at_limit.encode()) == MAX_BYTES == 1024 * 1024
+        assert parse(at_limit).title == "Reflection workshop"
+        # ...one byte more is refused before it is read, on line 1, with the limit in the sentence.
+        error = refusal(at_limit + " ")
+        assert (error.line, error.message) == (
+            1,
+            "The file is larger than 1024 KiB; a template is far smaller.",
+        )
+
+    def test_the_limit_counts_bytes_not_characters(self) -> None:
+        data = json.loads(text(GOOD))
+        data["title"] = "é" * 200  # two bytes each in UTF-8
+        source = json.dumps(data, indent=2, ensure_ascii=False)
+        padded = source.ljust(MAX_BYTES - 199)  # 199 characters under the limit, one byte over it
+        assert len(padded) < MAX_BYTES == len(padded.encode()) - 1
+        assert "1024 KiB" in refusal(padded).message

@@ -120,3 +120,48 @@ async def test_notes_and_private_messages_are_exported_redacted_and_withdrawn(li
         0,
         0,
     )
+
+
+async def test_responses_group_is_the_group_the_answer_was_given_in(api: Api) -> None:
+    # responses.csv's `group` is frozen when the answer is given: moves afterwards change nothing, and
+    # an answer from the main room has no group.
+    auth = await api.quick_facilitator()
+    session = await api.create_session(auth, min_group=3)
+    sid = session["id"]
+    question = await api.open_question(auth, session, kind="choice", prompt="Which?", options=["A", "B"])
+    people = [await api.join(session) for _ in range(7)]
+    r = await api.client.post(
+        f"/api/sessions/{sid}/rounds",
+        json={"mode": "manual", "groups": 2, "names": ["Red", "Blue"], "question_id": question["id"]},
+        headers=auth,
+    )
+    assert r.status_code == 201, r.text
+    round_id = r.json()["id"]
+
+    async def move(tile: str, group_id: str | None) -> dict[str, Any]:
+        r = await api.client.post(
+            f"/api/sessions/{sid}/rounds/{round_id}/moves",
+            json={"tile": tile, "group_id": group_id},
+            headers=auth,
+        )
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    detail = (await api.client.get(f"/api/sessions/{sid}/rounds/{round_id}", headers=auth)).json()
+    red, blue = detail["groups"]
+    detail = await move(red["members"][0], None)
+    assert [g["size"] for g in detail["groups"]] == [3, 3] and detail["plenary"] == 1
+    for i, person in enumerate(people):
+        assert (await api.submit(person, question, {"choices": [question["options"][0]["id"]]}, f"a{i}")).ok
+
+    def groups(bundle: dict[str, bytes]) -> dict[str, int]:
+        counted: dict[str, int] = {}
+        for row in rows(bundle["responses.csv"]):
+            counted[row["group"]] = counted.get(row["group"], 0) + 1
+        return counted
+
+    expected = {"round 1: Red": 3, "round 1: Blue": 3, "": 1}
+    assert groups(await _bundle(api, auth, session)) == expected
+    detail = await move(detail["groups"][0]["members"][0], blue["id"])
+    await move(detail["unplaced"][0], red["id"])
+    assert groups(await _bundle(api, auth, session)) == expected

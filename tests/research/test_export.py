@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
 import sys
 import zipfile
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,10 @@ import httpx
 from frictionless import Resource, Schema
 
 from app.auth.models import Role
+from app.breakouts import service as breakouts_service
 from app.research import redaction
 from tests.conftest import ServerProcess
-from tests.factories import PASSWORD, Api, assert_error
+from tests.factories import PASSWORD, Api, assert_error, choice
 from tests.research.conftest import PEOPLE, Study, build_study, rows
 
 FILES = {
@@ -74,10 +77,129 @@ class TestBundle:
         assert all(m == "" or m.isdigit() for m in minutes) and "0" in minutes
         assert b"minutes since" in bundle["README.txt"] or b"`minutes` column" in bundle["README.txt"]
 
+    async def test_the_readme_names_the_bundles_date(self, study: Study) -> None:
+        """ETHICS 5: each bundle is dated, so a researcher knows which bundles a withdrawal outdates. The
+        date is the day the bundle was made (UTC), the same in README.txt, datapackage.json and on
+        every zip member, and never a time of day."""
+        before = datetime.now(UTC).date()
+        r = await study.export()
+        after = datetime.now(UTC).date()
+        with zipfile.ZipFile(io.BytesIO(r.content)) as archive:
+            readme = archive.read("README.txt").decode()
+            package = json.loads(archive.read("datapackage.json"))
+            stamped = {date(*info.date_time[:3]) for info in archive.infolist()}
+        dated = re.findall(r"^Bundle made on: (\d{4})-(\d{2})-(\d{2}) \(UTC\)$", readme, re.MULTILINE)
+        assert len(dated) == 1, readme
+        made_on = date(*map(int, dated[0]))
+        assert before <= made_on <= after
+        assert package["thirdspace"]["bundle_date"] == made_on.isoformat()
+        assert stamped == {made_on}
+
     async def test_a_zip_member_carries_no_time_of_day(self, study: Study) -> None:
         r = await study.export()
         with zipfile.ZipFile(io.BytesIO(r.content)) as archive:
             assert {info.date_time[3:] for info in archive.infolist()} == {(0, 0, 0)}
+
+    async def test_each_row_names_its_questions_section(self, api: Api, tmp_path: Path) -> None:
+        auth = await api.quick_facilitator()
+        session = await api.create_session(auth, min_group=3)
+        base = f"/api/sessions/{session['id']}/sections"
+        sections = []
+        for title in ("Arrival", "Reflection", "Arrival"):  # two sections may share a title
+            r = await api.client.post(base, json={"title": title}, headers=auth)
+            assert r.status_code == 201, r.text
+            sections.append(r.json()["id"])
+        asked = [
+            await api.open_question(
+                auth, session, kind="choice", prompt=f"Q{i}", options=["A", "B"], section_id=section
+            )
+            for i, section in enumerate([sections[0], sections[1], sections[2], None])
+        ]
+        joined = await api.join(session)
+        for i, question in enumerate(asked):
+            assert (
+                await api.submit(joined, question, {"choices": [question["options"][0]["id"]]}, f"a{i}")
+            ).ok
+        bundle = await _bundle_of(api, auth, session)
+        by_question = {r["question_id"]: r["section"] for r in rows(bundle["responses.csv"])}
+        assert [by_question[q["id"]] for q in asked] == ["Arrival", "Reflection", "Arrival", ""]
+        codebook = {
+            r["question_id"]: (r["section"], r["section_order"]) for r in rows(bundle["questions.csv"])
+        }
+        assert [codebook[q["id"]] for q in asked] == [
+            ("Arrival", "1"),
+            ("Reflection", "2"),
+            ("Arrival", "3"),
+            ("", ""),
+        ]
+        package = json.loads(bundle["datapackage.json"])
+        described = {f["name"]: f["description"] for r in package["resources"] for f in r["schema"]["fields"]}
+        assert "section" in described and "empty while" not in described["section"]
+        entries = package["thirdspace"]["codebook"]
+        assert [(e.get("section"), e.get("section_order")) for e in entries] == [
+            ("Arrival", 1),
+            ("Reflection", 2),
+            ("Arrival", 3),
+            (None, None),
+        ]
+        for name, data in bundle.items():
+            (tmp_path / name).write_bytes(data)
+        schema = Schema.from_descriptor(_schema(bundle, "questions"))
+        with Resource(path="questions.csv", basepath=str(tmp_path), schema=schema) as resource:
+            typed = {row["question_id"]: row["section_order"] for row in resource.read_rows()}
+        assert [typed[q["id"]] for q in asked] == [1, 2, 3, None]
+
+    async def test_rows_are_shuffled_not_only_re_keyed(self, api: Api) -> None:
+        """With pseudonyms mapped back to people, the people's order differs between exports, in
+        responses.csv, in comments.csv (entries, and breakout notes, which are read apart) and in
+        private_messages.csv. Unshuffled, a query gives the same order every time; shuffled, 30 rows
+        come in the same order twice with chance 1/30!, so a few tries never see it by chance."""
+        auth = await api.quick_facilitator()
+        session = await api.create_session(auth, min_group=3)
+        wall = await api.open_question(auth, session, kind="open", prompt="Who?")
+        pick = await api.open_question(auth, session, kind="choice", prompt="Which?", options=["A", "B"])
+        people = 30
+        ids = []
+        for i in range(people):
+            joined = await api.join(session)
+            assert (await api.submit(joined, wall, {"text": f"person {i:02}"}, "e")).ok
+            assert (await api.submit(joined, pick, choice(pick, i % 2), "c")).ok
+            ids.append(await api.participant_id(joined))
+        r = await api.client.post(
+            f"/api/sessions/{session['id']}/rounds", json={"mode": "random", "groups": 1}, headers=auth
+        )
+        assert r.status_code == 201, r.text
+        async with api.app.state.database.session() as db:
+            for i, participant_id in enumerate(ids):
+                mine = {
+                    "session_id": session["id"],
+                    "participant_id": participant_id,
+                    "text": f"person {i:02}",
+                }
+                await breakouts_service.add_private(db, client_id="m", **mine)
+                await breakouts_service.add_note(db, client_id="n", round_id=r.json()["id"], **mine)
+            await db.commit()
+
+        def orders(bundle: dict[str, bytes]) -> dict[str, list[Any]]:
+            responses = rows(bundle["responses.csv"])
+            # This export's pseudonyms, mapped to the people by the open answer each wrote.
+            person = {r["respondent"]: int(r["text"][-2:]) for r in responses if r["text"]}
+            assert sorted(person.values()) == list(range(people))
+            comments = rows(bundle["comments.csv"])
+            return {
+                "responses.csv": [(person[r["respondent"]], r["question_id"]) for r in responses],
+                "comments.csv": [person[c["respondent"]] for c in comments if c["source"] == "open"],
+                "comments.csv (notes)": [person[c["respondent"]] for c in comments if c["source"] == "note"],
+                "private_messages.csv": [
+                    person[p["respondent"]] for p in rows(bundle["private_messages.csv"])
+                ],
+            }
+
+        first = orders(await _bundle_of(api, auth, session))
+        later = [orders(await _bundle_of(api, auth, session)) for _ in range(3)]
+        for name, order in first.items():
+            assert len(order) == people * (2 if name == "responses.csv" else 1)
+            assert any(other[name] != order for other in later), f"{name} came in one order every time"
 
     async def test_another_account_gets_404(self, study: Study) -> None:
         other = await study.api.quick_facilitator()
@@ -86,11 +208,61 @@ class TestBundle:
             assert_error(r, 404, "not_found")
 
 
-def _schema(bundle: dict[str, bytes], name: str) -> dict[str, Any]:
-    import json
+async def _bundle_of(api: Api, auth: dict[str, str], session: dict[str, Any]) -> dict[str, bytes]:
+    r = await api.client.get(f"/api/sessions/{session['id']}/export.zip", headers=auth)
+    assert r.status_code == 200, r.text
+    with zipfile.ZipFile(io.BytesIO(r.content)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
 
+
+def _schema(bundle: dict[str, bytes], name: str) -> dict[str, Any]:
     package = json.loads(bundle["datapackage.json"])
     return next(r["schema"] for r in package["resources"] if r["name"] == name)
+
+
+class TestHiddenWords:
+    async def test_a_hidden_word_leaves_the_summaries_and_its_responses_rows_stay(self, study: Study) -> None:
+        """Issue 7: a word the facilitator hides leaves later exports' summaries (summary.csv: "nor a word
+        the facilitator hid", docs/researcher-guide.md), read from the raw answers and, after purge, from
+        the results kept at close. Hiding is a screen decision, not a deletion: responses.csv keeps one
+        row per participant who used the word, as comments.csv keeps hidden entries, marked."""
+        cloud = study.questions["wordcloud"]
+
+        def words(bundle: dict[str, bytes]) -> dict[str, str]:
+            """summary.csv's word rows of the cloud: normalised word -> count."""
+            summary = rows(bundle["summary.csv"])
+            return {r["item"]: r["count"] for r in summary if r["question_id"] == cloud["id"] and r["item"]}
+
+        def used(bundle: dict[str, bytes], word: str) -> int:
+            """responses.csv's rows of the cloud with this word."""
+            responses = rows(bundle["responses.csv"])
+            return sum(1 for r in responses if r["question_id"] == cloud["id"] and r["item"] == word)
+
+        r = await study.api.client.patch(
+            f"/api/sessions/{study.session['id']}", json={"closed": True}, headers=study.auth
+        )
+        assert r.status_code == 200, r.text
+        before = await study.bundle()
+        assert words(before) == {"hope": "7", "tea": "4", "cake": "3"}
+        # Hidden after the session closed (moderation stays open), by a spelling that normalises to it.
+        r = await study.api.patch_question(study.auth, study.session, cloud, hidden_words=["TEA"])
+        assert (r.status_code, r.json()["hidden_words"]) == (200, ["TEA"])
+        after = await study.bundle()
+        assert words(after) == {"hope": "7", "cake": "3"}
+        assert b"tea" not in after["summary.csv"].lower()
+        assert (used(before, "tea"), used(after, "tea")) == (4, 4)
+        # After purge, summary.csv comes from the results kept at close, which still hold the word.
+        from app.research import retention
+        from app.sessions.models import LiveSession
+
+        async with study.api.app.state.database.session() as db:
+            live = await db.get(LiveSession, study.session["id"])
+            assert live is not None
+            await retention.purge_session(db, live=live, dry_run=False)
+            await db.commit()
+        purged = await study.bundle()
+        assert words(purged) == {"hope": "7", "cake": "3"}
+        assert used(purged, "tea") == 0  # purge deletes the raw answers, every word's rows with them
 
 
 class TestResearchers:
@@ -226,5 +398,14 @@ class TestCommandLine:
             done = run("delete", sid, "--yes")
             assert done.returncode == 0, done.stderr
             assert http.get(f"/api/sessions/{sid}", headers=auth).status_code == 404
+            # The audit log outlives the session: the exports and the deletion, by the command line.
+            log = server_process.sql(
+                "SELECT action, actor FROM audit_event WHERE session_id = :sid ORDER BY id", sid=sid
+            )
+            assert [tuple(e) for e in log][-3:] == [
+                ("export", "command line"),
+                ("export", "command line"),
+                ("session.delete", "command line"),
+            ]
             done = run("export", "nope", "-o", str(out))
             assert done.returncode == 2 and "no session has the id nope" in done.stderr

@@ -41,6 +41,15 @@ class Kind(Protocol):
         """The summary as shown, with k applied inside it (per statement, per word); the caller has
         already checked the question's total against k."""
 
+    def own_k(self, summary: dict[str, Any]) -> dict[str, int]:
+        """Each item of the summary that `summarise` shows under its own k (a statement, a word), with
+        how many participants it counts; an item the summary leaves out (a word used by fewer than 3)
+        counts fewer than any k. Empty for a kind with no k inside."""
+
+    def withhold(self, summary: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+        """The summary with these items (keys of `own_k`) hidden whatever their count: per-group
+        results hide an item in every group when some part of the room holds fewer than k of it."""
+
 
 KINDS: dict[str, Kind] = {kind.NAME: kind for kind in (choice, scale, wordcloud, open_text, ranking, qa)}
 

@@ -69,3 +69,12 @@ async def count(db: AsyncSession, *, question_id: str, config: dict[str, Any]) -
 def summarise(config: dict[str, Any], summary: dict[str, Any], *, k: int) -> dict[str, Any]:
     """A choice's counts carry no k of their own: the question's total is checked by the caller."""
     return {"counts": dict(summary["counts"]), "declined": summary["declined"]}
+
+
+def own_k(summary: dict[str, Any]) -> dict[str, int]:
+    """A choice has no item with a k of its own (see summarise)."""
+    return {}
+
+
+def withhold(summary: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    return summary

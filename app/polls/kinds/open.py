@@ -57,3 +57,12 @@ def summarise(config: dict[str, Any], summary: dict[str, Any], *, k: int) -> dic
         "entries": [{"id": e["id"], "text": e["text"]} for e in summary["entries"]],
         "declined": summary["declined"],
     }
+
+
+def own_k(summary: dict[str, Any]) -> dict[str, int]:
+    """Entries have no k of their own: the question's total is checked, each entry is moderated."""
+    return {}
+
+
+def withhold(summary: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    return summary

@@ -65,3 +65,12 @@ def summarise(config: dict[str, Any], summary: dict[str, Any], *, k: int) -> dic
         ],
         "declined": summary["declined"],
     }
+
+
+def own_k(summary: dict[str, Any]) -> dict[str, int]:
+    """Questions and their votes have no k of their own: the question's total is checked."""
+    return {}
+
+
+def withhold(summary: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    return summary

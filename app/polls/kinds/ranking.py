@@ -65,3 +65,12 @@ async def count(db: AsyncSession, *, question_id: str, config: dict[str, Any]) -
 def summarise(config: dict[str, Any], summary: dict[str, Any], *, k: int) -> dict[str, Any]:
     """Every ranking orders every option, so the question's total is each option's: no k inside."""
     return {"options": summary["options"], "declined": summary["declined"]}
+
+
+def own_k(summary: dict[str, Any]) -> dict[str, int]:
+    """A ranking has no item with a k of its own (see summarise)."""
+    return {}
+
+
+def withhold(summary: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    return summary

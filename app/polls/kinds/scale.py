@@ -91,8 +91,20 @@ def median_of(ratings: dict[int | None, int], points: int, n: int) -> float:
 
 
 def summarise(config: dict[str, Any], summary: dict[str, Any], *, k: int) -> dict[str, Any]:
-    """Each statement under its own k: rated by fewer than k, it is null."""
+    """Each statement under its own k: rated by fewer than k (or withheld), it is null."""
     statements = {
-        sid: (figures if figures["n"] >= k else None) for sid, figures in summary["statements"].items()
+        sid: (figures if figures is not None and figures["n"] >= k else None)
+        for sid, figures in summary["statements"].items()
     }
     return {"statements": statements, "declined": summary["declined"]}
+
+
+def own_k(summary: dict[str, Any]) -> dict[str, int]:
+    """Each statement, with how many rated it."""
+    return {sid: figures["n"] for sid, figures in summary["statements"].items() if figures is not None}
+
+
+def withhold(summary: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    """A withheld statement's figures are null, as if rated by fewer than k."""
+    statements = {sid: (None if sid in keys else f) for sid, f in summary["statements"].items()}
+    return {**summary, "statements": statements}

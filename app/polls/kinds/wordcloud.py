@@ -98,3 +98,13 @@ def summarise(config: dict[str, Any], summary: dict[str, Any], *, k: int) -> dic
         if w["count"] >= k and w["key"] not in hidden
     ]
     return {"words": shown[:SHOWN_MAX], "declined": summary["declined"]}
+
+
+def own_k(summary: dict[str, Any]) -> dict[str, int]:
+    """Each stored word (by its key), with how many participants used it."""
+    return {w["key"]: w["count"] for w in summary["words"]}
+
+
+def withhold(summary: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    """Withheld words are left out, as a word used by fewer than k is."""
+    return {**summary, "words": [w for w in summary["words"] if w["key"] not in keys]}

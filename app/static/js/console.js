@@ -1,6 +1,6 @@
 import { api } from './api.js';
 import { KINDS, kindOf } from './kinds/index.js';
-import { readLines } from './kinds/common.js';
+import { readLines, updateCounters } from './kinds/common.js';
 import { createModeration } from './moderation.js';
 import { connect } from './socket.js';
 import { charCounter, el, pageData, plural, setText, show, showError } from './ui.js';
@@ -207,6 +207,7 @@ async function questionAction(action, qid, trigger) {
     structure.choose(q.section_id);
     showKindFields();
     promptCounter.update();
+    updateCounters();
     ui.prompt.focus();
     return;
   }
@@ -456,6 +457,7 @@ function resetAddForm(kind) {
   if (radio) radio.checked = true;
   showKindFields();
   promptCounter.update();
+  updateCounters();
 }
 
 // ---------------------------------------------------------------------------------------------

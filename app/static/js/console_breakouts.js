@@ -6,10 +6,17 @@
 //   press a tile, then "Move here" on a group), its live board, broadcast, add time, close;
 // - report-back on the presenter: a group's board, chosen notes, or per-group results beside the
 //   roll-up (only when every group has at least k answers; the panel says why not);
-// - the inbox of private messages (ETHICS 7), which never reaches a presenter.
+// - the inbox of private messages (ETHICS 7), which never reaches a presenter; a withdrawal takes a
+//   participant's messages out of it at once (`private.removed`).
 import { api } from './api.js';
 import { connect } from './socket.js';
-import { el, plural, setText, show, showError } from './ui.js';
+import { charCounter, clearFieldErrors, el, plural, setText, show, showError, showFieldErrors } from './ui.js';
+
+// The server's limits (app/breakouts/schemas.py): the prompt, each group's name and link, a broadcast.
+const PROMPT_MAX = 5000;
+const NAME_MAX = 60;
+const LINK_MAX = 500;
+const BROADCAST_MAX = 500;
 
 const root = document.getElementById('breakouts');
 const sid = root ? root.dataset.sessionId : null;
@@ -49,17 +56,20 @@ const splitField = el('div', { class: 'field', id: 'round-split-field' },
   el('label', { for: 'round-count' }, 'How many'), splitCount,
   el('p', { class: 'error field-error', 'data-error-for': 'groups', hidden: true }));
 const names = el('textarea', { id: 'round-names', name: 'names', rows: '3', 'aria-describedby': 'round-names-hint' });
+const namesCounter = charCounter(names, NAME_MAX, { perLine: true });
 const namesField = el('div', { class: 'field' },
   el('label', { for: 'round-names' }, 'Group names (one a line)'),
-  el('p', { class: 'hint', id: 'round-names-hint' }, 'Needed when people choose; otherwise optional ("Group 1", "Group 2", …).'),
-  names, el('p', { class: 'error field-error', 'data-error-for': 'names', hidden: true }));
+  el('p', { class: 'hint', id: 'round-names-hint' }, 'Needed when people choose; otherwise optional ("Group 1", "Group 2", …). Up to 60 characters each.'),
+  names, namesCounter.node, el('p', { class: 'error field-error', 'data-error-for': 'names', hidden: true }));
 const cap = el('input', { id: 'round-cap', name: 'cap', type: 'number', min: '1', max: '1000' });
 const capField = el('div', { class: 'field', hidden: true },
   el('label', { for: 'round-cap' }, 'At most this many a group (optional)'), cap,
   el('p', { class: 'error field-error', 'data-error-for': 'cap', hidden: true }));
 const prompt = el('textarea', { id: 'round-prompt', name: 'prompt', rows: '3', 'aria-describedby': 'round-prompt-hint' });
 const question = el('select', { id: 'round-question', name: 'question_id' });
+const promptCounter = charCounter(prompt, PROMPT_MAX);
 const links = el('textarea', { id: 'round-links', name: 'links', rows: '2', 'aria-describedby': 'round-links-hint' });
+const linksCounter = charCounter(links, LINK_MAX, { perLine: true });
 const minutes = el('input', { id: 'round-minutes', name: 'seconds', type: 'number', min: '1', max: '1440', value: '10' });
 const autoClose = el('input', { id: 'round-auto', name: 'auto_close', type: 'checkbox' });
 const keep = el('input', { id: 'round-keep', name: 'keep_groups_of', type: 'checkbox' });
@@ -67,13 +77,13 @@ const keepField = el('div', { class: 'field checkbox', hidden: true }, keep, el(
 const startForm = el('form', { id: 'round-form', class: 'stack', novalidate: true },
   modeField, splitField, namesField, capField,
   el('div', { class: 'field' }, el('label', { for: 'round-prompt' }, 'Prompt for the groups'),
-    el('p', { class: 'hint', id: 'round-prompt-hint' }, 'Markdown: **bold**, lists, links.'), prompt,
-    el('p', { class: 'error field-error', 'data-error-for': 'prompt', hidden: true })),
+    el('p', { class: 'hint', id: 'round-prompt-hint' }, 'Markdown: **bold**, lists, links. Up to 5,000 characters.'), prompt,
+    promptCounter.node, el('p', { class: 'error field-error', 'data-error-for': 'prompt', hidden: true })),
   el('div', { class: 'field' }, el('label', { for: 'round-question' }, 'Question for every group (optional)'), question,
     el('p', { class: 'error field-error', 'data-error-for': 'question_id', hidden: true })),
   el('div', { class: 'field' }, el('label', { for: 'round-links' }, 'A link for each group (optional, one a line, in order)'),
-    el('p', { class: 'hint', id: 'round-links-hint' }, 'A video room, say: https://…'), links,
-    el('p', { class: 'error field-error', 'data-error-for': 'links', hidden: true })),
+    el('p', { class: 'hint', id: 'round-links-hint' }, 'A video room, say: https://… (up to 500 characters each).'), links,
+    linksCounter.node, el('p', { class: 'error field-error', 'data-error-for': 'links', hidden: true })),
   el('div', { class: 'field' }, el('label', { for: 'round-minutes' }, 'Timer (minutes, empty for none)'), minutes),
   el('div', { class: 'field checkbox' }, autoClose, el('label', { for: 'round-auto' }, 'Close the round when the timer ends')),
   keepField,
@@ -101,7 +111,26 @@ function fillQuestions() {
 
 startForm.addEventListener('submit', async (event) => {
   event.preventDefault();
-  const body = { mode: mode(), prompt: prompt.value };
+  clearFieldErrors(startForm);
+  show(startStatus, false);
+  // Over a limit: refused here, naming the field (and the line), never cut.
+  const problems = {};
+  for (const [field, counter, what] of [
+    ['prompt', promptCounter, 'The prompt for the groups'],
+    ['names', namesCounter, 'Group names'],
+    ['links', linksCounter, 'Links'],
+  ]) {
+    const long = counter.tooLong(what);
+    if (long) problems[field] = long;
+  }
+  if (Object.keys(problems).length) {
+    showFieldErrors(startForm, problems);
+    setText(startStatus, 'Some fields need changing: the messages beside them say what to change.');
+    show(startStatus, true);
+    return;
+  }
+  // Trimmed, as the counter counts it: the server's limit is of the text as sent.
+  const body = { mode: mode(), prompt: prompt.value.trim() };
   if (keep.checked && lastRoundId) {
     body.keep_groups_of = lastRoundId;
   } else if (body.mode !== 'self') {
@@ -141,6 +170,7 @@ const groupsGrid = el('div', { id: 'round-groups', class: 'groups-grid' });
 const plenary = el('div', { id: 'round-plenary', class: 'group-card' });
 const moveStatus = el('p', { id: 'move-status', class: 'small', role: 'status', 'aria-live': 'polite' });
 const broadcastText = el('input', { id: 'round-broadcast', type: 'text', autocomplete: 'off' });
+const broadcastCounter = charCounter(broadcastText, BROADCAST_MAX);
 const liveStatus = el('p', { id: 'round-live-status', class: 'error', role: 'alert', hidden: true });
 const reportStatus = el('p', { id: 'report-status', class: 'note', role: 'status', 'aria-live': 'polite', hidden: true });
 
@@ -227,7 +257,8 @@ function groupCard(group) {
   }));
   const card = el('section', { class: 'group-card', dataset: { group: group.id }, 'aria-label': group.name },
     el('h4', {}, `${group.name} · ${plural(group.size, 'person', 'people')}`),
-    typeof group.answered === 'number' ? el('p', { class: 'small' }, `${group.answered} of ${group.size} responded to the question`) : null,
+    // Answers stay in the group they were given in: someone moved after answering still counts here.
+    typeof group.answered === 'number' ? el('p', { class: 'small' }, `${group.answered} answered in this group`) : null,
     group.link ? el('p', { class: 'small' }, el('a', { href: group.link, target: '_blank', rel: 'noopener noreferrer' }, group.link)) : null,
     round.open ? el('ul', { class: 'tiles', 'aria-label': `Members of ${group.name}` }, ...(group.members || []).map((t) => el('li', {}, tileButton(t)))) : null,
     round.open && selectedTile ? button('Move here', { class: 'secondary move-here' }, () => move(selectedTile, group.id)) : null,
@@ -258,8 +289,10 @@ function renderRound() {
     }, 5000);
   }
   groupsGrid.replaceChildren(...round.groups.map(groupCard));
+  // Group results need the main room's answers to be none or at least k (ETHICS 10, rest_below_k).
   // replaceChildren would write "null": leave out what is not shown.
   plenary.replaceChildren(...[el('h4', {}, `Main room · ${round.plenary}`),
+    typeof round.plenary_answered === 'number' ? el('p', { class: 'small' }, `${round.plenary_answered} answered from the main room`) : null,
     round.open ? el('ul', { class: 'tiles', 'aria-label': 'In the main room' }, ...(round.unplaced || []).map((t) => el('li', {}, tileButton(t)))) : null,
     round.open && selectedTile ? button('Move here', { class: 'secondary move-here' }, () => move(selectedTile, null)) : null].filter(Boolean));
   if (round.open) dropTarget(plenary, null);
@@ -290,9 +323,22 @@ function reloadSoon() {
 
 live.append(liveTitle, liveFacts, moveStatus, groupsGrid, plenary,
   el('div', { class: 'field while-open' }, el('label', { for: 'round-broadcast' }, 'Message to every group'), broadcastText,
+    broadcastCounter.node,
     button('Send to every group', { id: 'round-broadcast-send' }, () => {
       const text = broadcastText.value.trim();
-      if (text) patchRound({ broadcast: text }).then(() => { broadcastText.value = ''; });
+      const long = broadcastCounter.tooLong('The message to every group');
+      if (long) {
+        setText(liveStatus, long);
+        show(liveStatus, true);
+        broadcastText.focus();
+        return;
+      }
+      if (text) {
+        patchRound({ broadcast: text }).then(() => {
+          broadcastText.value = '';
+          broadcastCounter.update();
+        });
+      }
     })),
   el('p', { class: 'actions while-open' },
     button('+1 minute', { id: 'round-add-1' }, () => patchRound({ add_seconds: 60 })),
@@ -326,6 +372,15 @@ function addMessage(message, { first = true } = {}) {
   if (first) inbox.prepend(node);
   else inbox.append(node);
   show(inboxEmpty, false);
+}
+
+// A participant withdrew: their messages leave the inbox at once (ETHICS 5), as they would on reload.
+function removeMessages(ids) {
+  for (const id of ids) {
+    const node = inbox.querySelector(`[data-id="${CSS.escape(id)}"]`);
+    if (node) node.remove();
+  }
+  show(inboxEmpty, !inbox.children.length);
 }
 
 // --- Mount -----------------------------------------------------------------------------------------------
@@ -392,6 +447,9 @@ async function mount() {
     },
     'private.new'(message) {
       addMessage(message);
+    },
+    'private.removed'(data) {
+      removeMessages(data.ids || []);
     },
   });
 }

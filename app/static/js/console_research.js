@@ -1,11 +1,13 @@
 // The console's research panel, in a module of its own: the export bundle, researchers, information
 // sheet versions (counts only), retention, the audit log, and deleting the session.
 import { api } from './api.js';
-import { el, setText, show } from './ui.js';
+import { charCounter, el, setText, show } from './ui.js';
 
 const root = document.getElementById('research');
 const sid = root ? root.dataset.sessionId : '';
 const base = `/api/sessions/${encodeURIComponent(sid)}`;
+// The server's limit of a researcher's e-mail (ResearcherAdd in app/sessions/schemas.py).
+const EMAIL_MAX = 320;
 
 const ACTIONS = {
   'session.create': 'created the session',
@@ -87,6 +89,7 @@ function researchersCard() {
     'aria-describedby': 'researcher-status',
   });
   const failed = status('researcher-status');
+  const counter = charCounter(input, EMAIL_MAX);
   const form = el(
     'form',
     { class: 'stack', id: 'researcher-form', novalidate: true },
@@ -95,6 +98,7 @@ function researchersCard() {
       { class: 'field' },
       el('label', { for: 'researcher-email' }, 'Add a researcher by e-mail'),
       input,
+      counter.node,
     ),
     el('button', { type: 'submit', class: 'secondary' }, 'Add researcher'),
     failed,
@@ -122,9 +126,17 @@ function researchersCard() {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     show(failed, false);
+    const long = counter.tooLong('The e-mail address');
+    if (long) {
+      setText(failed, long);
+      show(failed, true);
+      input.focus();
+      return;
+    }
     try {
       await api('POST', `${base}/researchers`, { email: input.value.trim() });
       input.value = '';
+      counter.update();
       await load();
       await audit.load();
     } catch (err) {

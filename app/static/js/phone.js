@@ -72,6 +72,7 @@ const KEYS = {
   sent: `ts:sent:${sid}`,
   comments: `ts:comments:${sid}`,
   votes: `ts:votes:${sid}`,
+  own: `ts:own:${sid}`,
   withdrawal: `ts:withdrawal:${sid}`,
 };
 
@@ -103,6 +104,9 @@ let sentEntries = load(KEYS.sent, {});
 let comments = load(KEYS.comments, {});
 // votes: {question_id: [entry id]} this phone's upvotes (the server refuses a second one).
 let votes = load(KEYS.votes, {});
+// own: {question_id: [entry id]} the entries this participant sent (the ack names each new one, and
+// `answers.mine` lists them): no upvote button on its own Q&A questions (the server refuses those).
+let own = load(KEYS.own, {});
 
 function newId() {
   if (window.crypto && typeof crypto.randomUUID === 'function') {
@@ -240,6 +244,7 @@ function leave() {
   sentEntries = {};
   comments = {};
   votes = {};
+  own = {};
   show(ui.poll, false);
   show(ui.withdrawal, false);
   show(ui.left, true);
@@ -285,6 +290,7 @@ function inputContext() {
     upvote,
     voteState(entryId) {
       if (!current) return 'none';
+      if ((own[current.id] || []).includes(entryId)) return 'own';
       if ((votes[current.id] || []).includes(entryId)) return 'done';
       if (pending.some((p) => p.type === 'upvote' && p.data.entry_id === entryId)) return 'pending';
       return 'none';
@@ -589,6 +595,7 @@ const handlers = {
     // Only `open` and `qa` values are {"text"}: those accumulate; every other kind replaces.
     if (value && typeof value.text === 'string') {
       pushTo(sentEntries, KEYS.sent, entry.question_id, value.text);
+      if (ack.entry_id) pushTo(own, KEYS.own, entry.question_id, ack.entry_id);
     } else {
       answers[entry.question_id] = value;
       save(KEYS.answers, answers);
@@ -613,6 +620,7 @@ const handlers = {
     setStatus(message);
     renderSent();
     if (!kind || !kind.accumulates) renderQuestion();
+    else renderResults(); // a question of one's own loses its upvote button, should it be listed already
   },
 
   'survey.state'(data) {
@@ -628,8 +636,10 @@ const handlers = {
     // The facilitator reset this question's answers: what this phone sent is gone.
     delete answers[data.question_id];
     delete sentEntries[data.question_id];
+    delete own[data.question_id];
     save(KEYS.answers, answers);
     save(KEYS.sent, sentEntries);
+    save(KEYS.own, own);
     stopEditing(data.question_id);
     if (current && current.id === data.question_id) {
       setStatus('The facilitator cleared the answers to this question. You can answer it again.');
@@ -638,15 +648,19 @@ const handlers = {
     }
   },
 
-  'answers.mine'(own) {
+  'answers.mine'(mine) {
     // What the server holds for this participant: it wins over this tab's memory (another tab, a
     // reload, a phone that lost its storage).
-    for (const [questionId, value] of Object.entries(own.answers || {})) answers[questionId] = value;
-    for (const [questionId, texts] of Object.entries(own.entries || {})) {
+    for (const [questionId, value] of Object.entries(mine.answers || {})) answers[questionId] = value;
+    for (const [questionId, texts] of Object.entries(mine.entries || {})) {
       if (Array.isArray(texts)) sentEntries[questionId] = texts;
+    }
+    for (const [questionId, ids] of Object.entries(mine.entry_ids || {})) {
+      if (Array.isArray(ids)) own[questionId] = ids;
     }
     save(KEYS.answers, answers);
     save(KEYS.sent, sentEntries);
+    save(KEYS.own, own);
     if (current) renderQuestion();
   },
 

@@ -123,28 +123,68 @@ export function showError(statusNode, err, form) {
 // paste over the limit would be cut silently. The counter turns red and says how many characters
 // are too many, and `tooLong()` gives the sentence the form shows when it is sent anyway.
 // Characters are counted as the server counts them (code points, trimmed).
-export function charCounter(input, max) {
+//
+// With `perLine` (lists typed one per line: options, statements, point labels, group names, links) the
+// limit is of each line, as the server's is of each item: the counter shows the longest line against
+// the limit, or names the first line that is too long ("Line 3: 214 / 200: 14 too many").
+//
+// The count itself is not announced at every key (aria-live off); a polite live region says once
+// that the field went over the limit, and once that it is back within it.
+export function charCounter(input, max, { perLine = false } = {}) {
   const id = `${input.id || 'field'}-count`;
   const node = el('p', { class: 'counter small muted', id, 'aria-live': 'off' });
-  const length = () => Array.from(input.value.trim()).length;
+  const said = el('span', { class: 'visually-hidden', 'aria-live': 'polite' });
+  const box = el('div', { class: 'counter-box' }, node, said);
+  const size = (text) => Array.from(text.trim()).length;
+  // The first line over the limit, else the longest line (or the whole text): {line, used}.
+  const measure = () => {
+    if (!perLine) return { line: null, used: size(input.value) };
+    let longest = { line: null, used: 0 };
+    const lines = input.value.split('\n');
+    for (const [index, text] of lines.entries()) {
+      const used = size(text);
+      if (used > max) return { line: index + 1, used, lines: lines.filter((l) => size(l) > max).length };
+      if (used > longest.used) longest = { line: index + 1, used };
+    }
+    return longest;
+  };
+  let wasOver = false;
   const update = () => {
-    const used = length();
+    const { line, used, lines = 0 } = measure();
     const over = used - max;
-    node.textContent = over > 0 ? `${used} / ${max}: ${over} too many` : `${used} / ${max}`;
+    if (!perLine) {
+      node.textContent = over > 0 ? `${used} / ${max}: ${over} too many` : `${used} / ${max}`;
+    } else if (over > 0) {
+      const more = lines > 1 ? ` (${lines} lines are too long)` : '';
+      node.textContent = `Line ${line}: ${used} / ${max}: ${over} too many${more}`;
+    } else {
+      node.textContent = `Longest line: ${used} / ${max}`;
+    }
     node.classList.toggle('counter-over', over > 0);
     if (over > 0) input.setAttribute('aria-invalid', 'true');
     else input.removeAttribute('aria-invalid');
+    if (over > 0 !== wasOver) {
+      const each = perLine ? ' a line' : '';
+      said.textContent = over > 0 ? `Over the limit of ${max} characters${each}.` : `Within the limit of ${max} characters${each}.`;
+      wasOver = over > 0;
+    }
   };
   const describedBy = (input.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
   input.setAttribute('aria-describedby', [...describedBy, id].join(' '));
   input.addEventListener('input', update);
   update();
   return {
-    node,
+    node: box,
     update,
+    // The sentence a form shows when the field is sent over the limit (naming `what`, and the line
+    // of a one-per-line list), or null.
     tooLong(what = 'This') {
-      const used = length();
-      return used > max ? `${what} has ${used} characters; the limit is ${max}. Shorten it by ${used - max}.` : null;
+      const { line, used } = measure();
+      if (used <= max) return null;
+      if (perLine) {
+        return `${what}, line ${line}: ${used} characters; the limit is ${max}. Shorten it by ${used - max}.`;
+      }
+      return `${what} has ${used} characters; the limit is ${max}. Shorten it by ${used - max}.`;
     },
   };
 }

@@ -2,11 +2,6 @@
 // the server can name the line that is wrong.
 
 import { csrfToken } from '../api.js';
-import { charCounter } from '../ui.js';
-
-// The new session's title: a counter instead of maxlength, which would cut a paste silently.
-const titleInput = document.getElementById('title');
-if (titleInput) titleInput.after(charCounter(titleInput, 200).node);
 
 const form = document.getElementById('import-template');
 const file = document.getElementById('template-file');

@@ -4,6 +4,9 @@
 import { api } from '../api.js';
 import { charCounter, el, setText, show, showError } from '../ui.js';
 
+// The server's limit of a section title (SectionTitle in app/polls/template_files.py).
+const TITLE_MAX = 200;
+
 export function createStructure({ base, root, form, refresh }) {
   const select = el('select', { id: 'q-section', name: 'section_id' });
   const field = el(
@@ -31,7 +34,7 @@ export function createStructure({ base, root, form, refresh }) {
   const template = el('a', { class: 'button-link', href: `${base}/template`, download: 'thirdspace-template.json' },
     'Save the plan as a template');
   root.append(list, add, status, el('p', { class: 'actions' }, template));
-  const titleCounter = charCounter(title, 200);
+  const titleCounter = charCounter(title, TITLE_MAX);
   title.after(titleCounter.node);
 
   // Audience-paced sections: Start as a survey, Finish, and the "finished" count while one runs.
@@ -89,8 +92,8 @@ export function createStructure({ base, root, form, refresh }) {
       show(status, true);
       return;
     }
-    if (Array.from(text).length > 200) {
-      setText(status, `The section title has ${Array.from(text).length} characters; the limit is 200.`);
+    if (titleCounter.tooLong()) {
+      setText(status, titleCounter.tooLong('The section title'));
       show(status, true);
       return;
     }

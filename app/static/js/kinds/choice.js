@@ -6,6 +6,9 @@ import { checkboxField, checkLines, control, declinedLine, linesField, readLines
 export const name = 'choice';
 export const label = 'Multiple choice';
 
+// The server's limit of each option (OptionLabel in app/polls/schemas.py).
+const OPTION_MAX = 200;
+
 // ---------------------------------------------------------------------------------------------
 // Console
 
@@ -14,13 +17,13 @@ export const editor = {
   lines: ['options'],
   fields() {
     return [
-      linesField(name, 'options', 'Options, one per line', '2 to 30 options, each different, up to 200 characters.'),
+      linesField(name, 'options', 'Options, one per line', '2 to 30 options, each different, up to 200 characters.', { max: OPTION_MAX }),
       checkboxField(name, 'multiple', 'Allow several choices'),
     ];
   },
   read(form) {
     const lines = readLines(form, name, 'options');
-    const problem = checkLines(lines, { min: 2, max: 30, noun: 'option', nouns: 'options', chars: 200 });
+    const problem = checkLines(lines, { min: 2, max: 30, noun: 'option', nouns: 'options', chars: OPTION_MAX });
     return {
       body: { options: lines.map((l) => l.text), multiple: control(form, name, 'multiple').checked },
       problems: problem ? { options: problem } : {},

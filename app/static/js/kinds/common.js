@@ -1,7 +1,7 @@
 // What the kind modules share: the console's field builders and checks, and small view pieces.
 // Not a kind itself (the registry in index.js lists the kinds).
 
-import { el } from '../ui.js';
+import { charCounter, el } from '../ui.js';
 
 // ---------------------------------------------------------------------------------------------
 // Console editor fields. Every control of a kind is named "<kind>-<field>" so two kinds can both
@@ -15,34 +15,54 @@ function errorSlot(key, id) {
   return el('p', { class: 'error field-error', id, 'data-error-for': key, hidden: true });
 }
 
-function wrapField(kind, name, labelText, hint, control, extraClass = '') {
+// The counters of the kinds' limited fields, by control: a form's reset() or an edit fills them
+// without an input event, so the console asks them to count again (updateCounters).
+const counters = new Map();
+
+function wrapField(kind, name, labelText, hint, control, { max = 0, perLine = false } = {}) {
   const id = controlId(kind, name);
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
   control.id = id;
   control.name = `${kind}-${name}`;
   control.setAttribute('aria-describedby', [hint ? hintId : null, errorId].filter(Boolean).join(' '));
+  // The server's limit of the field (of each line, for a one-per-line list), counted as it is typed.
+  const counter = max ? charCounter(control, max, { perLine }) : null;
+  if (counter) counters.set(id, counter);
   return el(
     'div',
-    { class: `field ${extraClass}`.trim() },
+    { class: 'field' },
     el('label', { for: id, text: labelText }),
     hint ? el('p', { class: 'hint', id: hintId, text: hint }) : null,
     control,
+    counter ? counter.node : null,
     errorSlot(`${kind}.${name}`, errorId),
   );
 }
 
-export function linesField(kind, name, labelText, hint, { rows = 5, placeholder = '' } = {}) {
-  const control = el('textarea', { rows, placeholder: placeholder || null, spellcheck: 'true' });
-  return wrapField(kind, name, labelText, hint, control);
+// Count every kind field again (after the form was reset or filled by code).
+export function updateCounters() {
+  for (const counter of counters.values()) counter.update();
 }
 
-export function textField(kind, name, labelText, hint, { value = '', placeholder = '' } = {}) {
+// The sentence for a kind's field sent over its limit, naming it as `what`; null when it fits.
+export function tooLong(kind, name, what) {
+  const counter = counters.get(controlId(kind, name));
+  return counter ? counter.tooLong(what) : null;
+}
+
+// A one-per-line list; `max` is the limit of each line (the server's limit of each item).
+export function linesField(kind, name, labelText, hint, { rows = 5, placeholder = '', max = 0 } = {}) {
+  const control = el('textarea', { rows, placeholder: placeholder || null, spellcheck: 'true' });
+  return wrapField(kind, name, labelText, hint, control, { max, perLine: true });
+}
+
+export function textField(kind, name, labelText, hint, { value = '', placeholder = '', max = 0 } = {}) {
   // Defaults go in the attribute, so the form's reset() after each question brings them back.
   const control = el('input', {
     type: 'text', autocomplete: 'off', placeholder: placeholder || null, value,
   });
-  return wrapField(kind, name, labelText, hint, control);
+  return wrapField(kind, name, labelText, hint, control, { max });
 }
 
 export function numberField(kind, name, labelText, hint, { value, min, max }) {
@@ -99,19 +119,25 @@ export function readLines(form, kind, name) {
     .filter((entry) => entry.text);
 }
 
-// Checks the count and the repeats of a one-per-line list, naming the line, so the commonest
-// mistakes are caught before a round trip. Lengths are left to the server, whose error.fields
-// name the item ("options.2"), which the console turns into a line number.
-// Returns a sentence, or null.
-export function checkLines(lines, { min, max, noun, nouns, chars = 0 }) {
-  // Each line's length, counted as the server counts it (code points, trimmed): a long paste is
-  // refused with the limit, never cut.
-  for (const entry of chars ? lines : []) {
+// The first line over `chars`, counted as the server counts it (code points, trimmed), as a sentence
+// naming the line: a long paste is refused with the limit, never cut. Null when every line fits.
+export function longLine(lines, chars) {
+  for (const entry of lines) {
     const used = Array.from(entry.text).length;
     if (used > chars) {
       return `Line ${entry.line}: ${used} characters; the limit is ${chars}. Shorten it by ${used - chars}.`;
     }
   }
+  return null;
+}
+
+// Checks the count and the repeats of a one-per-line list, naming the line, so the commonest
+// mistakes are caught before a round trip. Lengths are left to the server, whose error.fields
+// name the item ("options.2"), which the console turns into a line number.
+// Returns a sentence, or null.
+export function checkLines(lines, { min, max, noun, nouns, chars = 0 }) {
+  const long = chars ? longLine(lines, chars) : null;
+  if (long) return long;
   if (lines.length < min) {
     return `Give at least ${min} ${nouns}, one per line.`;
   }

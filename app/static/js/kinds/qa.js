@@ -104,6 +104,7 @@ export function createInput(q, ctx = {}) {
         { class: 'qa-item' },
         el('p', { class: 'qa-text' }),
         el('p', { class: 'qa-flags small' }),
+        el('p', { class: 'qa-own small muted', text: 'Your question', hidden: true }),
         voteButton(e),
       ),
       (node, e) => {
@@ -115,6 +116,12 @@ export function createInput(q, ctx = {}) {
         const state = ctx.voteState ? ctx.voteState(e.id) : 'none';
         const button = node.querySelector('.vote-button');
         const votes = Number(e.votes) || 0;
+        // People upvote each other's questions: none on the phone's own (the server refuses it).
+        const own = state === 'own';
+        node.classList.toggle('is-own', own);
+        button.hidden = own;
+        node.querySelector('.qa-own').hidden = !own;
+        node.querySelector('.qa-own').textContent = own ? `Your question · ${plural(votes, 'vote', 'votes')}` : '';
         button.querySelector('.vote-count').textContent = String(votes);
         button.setAttribute('aria-pressed', state === 'none' ? 'false' : 'true');
         button.disabled = state !== 'none';

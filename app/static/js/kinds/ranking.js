@@ -6,6 +6,9 @@ import { checkLines, declinedLine, linesField, readLines, shownSummary } from '.
 export const name = 'ranking';
 export const label = 'Ranking';
 
+// The server's limit of each option (OptionLabel in app/polls/schemas.py).
+const OPTION_MAX = 200;
+
 // Sequential blues, darkest for 1st. `ink` keeps 4.5:1 on each.
 const BLUES = ['#08306b', '#08519c', '#2171b5', '#4292c6', '#6baed6', '#9ecae1', '#c6dbef', '#deebf7', '#eef4fb', '#f7fbff'];
 function shade(rank, total) {
@@ -22,12 +25,12 @@ export const editor = {
   lines: ['options'],
   fields() {
     return [
-      linesField(name, 'options', 'Options to rank, one per line', '2 to 10 options, each different, up to 200 characters. People must place every one.'),
+      linesField(name, 'options', 'Options to rank, one per line', '2 to 10 options, each different, up to 200 characters. People must place every one.', { max: OPTION_MAX }),
     ];
   },
   read(form) {
     const lines = readLines(form, name, 'options');
-    const problem = checkLines(lines, { min: 2, max: 10, noun: 'option', nouns: 'options', chars: 200 });
+    const problem = checkLines(lines, { min: 2, max: 10, noun: 'option', nouns: 'options', chars: OPTION_MAX });
     return { body: { options: lines.map((l) => l.text) }, problems: problem ? { options: problem } : {} };
   },
 };

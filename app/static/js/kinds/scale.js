@@ -2,11 +2,15 @@
 
 import { el, num, plural } from '../ui.js';
 import {
-  checkLines, control, declinedLine, linesField, radioField, readLines, shownSummary, textField,
+  checkLines, control, declinedLine, linesField, longLine, radioField, readLines, shownSummary, textField, tooLong,
 } from './common.js';
 
 export const name = 'scale';
 export const label = 'Rating scale';
+
+// The server's limits (StatementText and AnchorLabel in app/polls/schemas.py).
+const STATEMENT_MAX = 300;
+const LABEL_MAX = 60;
 
 // Diverging colours (ColorBrewer RdBu, colour-blind safe): disagreeing ends red, agreeing ends blue,
 // the middle point grey. `ink` is the text colour that keeps 4.5:1 on each.
@@ -45,21 +49,21 @@ export const editor = {
   fields() {
     const every = linesField(
       name, 'labels', 'Label every point (optional), one per line',
-      'Leave empty to label only the two ends. Otherwise write one label per point, lowest first.',
-      { rows: 5 },
+      'Leave empty to label only the two ends. Otherwise write one label per point, lowest first, up to 60 characters each.',
+      { rows: 5, max: LABEL_MAX },
     );
     return [
       linesField(
         name, 'statements', 'Statements, one per line',
-        'Each statement is rated on its own. People may rate some and leave others out.',
-        { placeholder: 'I feel heard in my team' },
+        'Each statement is rated on its own, up to 300 characters. People may rate some and leave others out.',
+        { placeholder: 'I feel heard in my team', max: STATEMENT_MAX },
       ),
       radioField(name, 'points', 'Points', [[5, '5 points'], [7, '7 points']], 5),
       el(
         'div',
         { class: 'field-pair' },
-        textField(name, 'low', 'Label of point 1', null, { value: 'Strongly disagree' }),
-        textField(name, 'high', 'Label of the top point', null, { value: 'Strongly agree' }),
+        textField(name, 'low', 'Label of point 1', null, { value: 'Strongly disagree', max: LABEL_MAX }),
+        textField(name, 'high', 'Label of the top point', null, { value: 'Strongly agree', max: LABEL_MAX }),
       ),
       el('details', { class: 'more-fields' }, el('summary', { text: 'Label every point' }), every),
     ];
@@ -68,7 +72,7 @@ export const editor = {
     const problems = {};
     const statements = readLines(form, name, 'statements');
     const problem = checkLines(statements, {
-      min: 1, max: 20, noun: 'statement', nouns: 'statements', chars: 300,
+      min: 1, max: 20, noun: 'statement', nouns: 'statements', chars: STATEMENT_MAX,
     });
     if (problem) problems.statements = problem;
     const points = Number(control(form, name, 'points').value) || 5;
@@ -76,7 +80,10 @@ export const editor = {
     let labels;
     if (every.length) {
       labels = every.map((l) => l.text);
-      if (every.length !== points) {
+      const long = longLine(every, LABEL_MAX);
+      if (long) {
+        problems.labels = long;
+      } else if (every.length !== points) {
         problems.labels = `There are ${every.length} labels for ${points} points: give one per point, or leave this empty and label only the ends.`;
       }
     } else {
@@ -84,8 +91,12 @@ export const editor = {
       const high = control(form, name, 'high').value.trim();
       if (low || high) {
         labels = [low, high];
+        const lowLong = tooLong(name, 'low', 'The label of point 1');
+        const highLong = tooLong(name, 'high', 'The label of the top point');
         if (!low) problems.low = 'Label point 1 too, or leave both ends empty.';
+        else if (lowLong) problems.low = lowLong;
         if (!high) problems.high = 'Label the top point too, or leave both ends empty.';
+        else if (highLong) problems.high = highLong;
       }
     }
     const body = { statements: statements.map((l) => l.text), points };

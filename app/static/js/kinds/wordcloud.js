@@ -299,6 +299,8 @@ function hiddenWordsEditor(q, ctx) {
   const none = el('p', { class: 'small muted', text: 'No hidden words.' });
   const inputId = `hide-word-${q.id}`;
   const input = el('input', { type: 'text', id: inputId, autocomplete: 'off' });
+  // A hidden word has the entries' own limit (HiddenWord in app/polls/schemas.py).
+  const counter = charCounter(input, WORD_MAX);
   const add = el('button', { type: 'submit', class: 'secondary', text: 'Hide' });
   const status = el('p', { class: 'error', role: 'alert', hidden: true });
   const form = el(
@@ -306,6 +308,7 @@ function hiddenWordsEditor(q, ctx) {
     { class: 'hide-word-form', novalidate: true },
     el('label', { for: inputId, text: 'Hide a word' }),
     el('div', { class: 'inline-form' }, input, add),
+    counter.node,
   );
   const node = el('div', { class: 'hidden-words-box' }, el('h4', { text: 'Hidden words' }), list, none, form, status);
   let current = Array.isArray(q.hidden_words) ? q.hidden_words.slice() : [];
@@ -345,8 +348,16 @@ function hiddenWordsEditor(q, ctx) {
       status.hidden = false;
       return;
     }
+    const long = counter.tooLong('The word to hide');
+    if (long) {
+      status.textContent = long;
+      status.hidden = false;
+      input.focus();
+      return;
+    }
     if (await save([...current.filter((w) => w.toLocaleLowerCase() !== word.toLocaleLowerCase()), word], add)) {
       input.value = '';
+      counter.update();
     }
   });
   render();
