@@ -5,8 +5,10 @@ Every page a test opens through `Watch` records console errors, uncaught page er
 HTTP errors, Content-Security-Policy violations, dialogs (a payload's `alert` runs one) and every request
 to another origin; the `watch` fixture fails the test on any of them. `Watch.step` screenshots a page
 state into the e2e folder (THIRDSPACE_E2E_SHOTS, default build/e2e/) and runs axe-core on it: a
-violation of serious or critical impact is a problem too. The axe report of the whole run is written
-next to the screenshots (axe-report.json and axe-report.md).
+violation of serious or critical impact is a problem too. Each test's axe runs are kept in its folder
+(axe.json beside its screenshots), and the report (axe-report.json and axe-report.md next to the
+screenshots) is made from every test's axe.json there: running the test files one at a time builds the
+whole suite's report, each run replacing only its own tests' rows.
 
 axe-core is vendored for the tests only (tests/e2e/vendor/axe-core, scripts/vendor.sh) and evaluated in
 the page by Playwright; the app never serves it."""
@@ -16,6 +18,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,7 +38,7 @@ from playwright.async_api import (
     expect,
 )
 
-from tests.conftest import ServerProcess, run_server
+from tests.conftest import CLI, ServerProcess, run_server
 from tests.databases import PostgresDatabases, SqliteDatabases
 from tests.factories import PASSWORD
 
@@ -72,12 +76,18 @@ if (!Object.prototype.hasOwnProperty.call(window, '__xss')) {  // a popup may ru
 
 
 class AxeReport:
-    """Every axe run of the session: written as JSON and as a Markdown summary next to the screenshots."""
+    """The axe runs of the tests in this run; each test's are written to its folder as axe.json, and the
+    report is rebuilt from every axe.json in the e2e folder (so earlier runs of other files stay in it)."""
 
     def __init__(self) -> None:
-        self.runs: list[dict[str, Any]] = []
+        self.runs: dict[str, list[dict[str, Any]]] = {}
 
-    def add(self, name: str, url: str, result: dict[str, Any]) -> list[dict[str, Any]]:
+    def start(self, test: str) -> None:
+        """A test begins: its earlier screenshots and axe runs go (a renamed step leaves nothing stale)."""
+        shutil.rmtree(SHOTS / test, ignore_errors=True)
+        self.runs[test] = []
+
+    def add(self, test: str, state: str, url: str, result: dict[str, Any]) -> list[dict[str, Any]]:
         violations = [
             {
                 "id": v["id"],
@@ -89,29 +99,55 @@ class AxeReport:
             }
             for v in result["violations"]
         ]
-        self.runs.append(
-            {"state": name, "url": url, "passes": len(result["passes"]), "violations": violations}
-        )
+        run = {"state": f"{test}/{state}", "url": url, "passes": len(result["passes"])}
+        self.runs.setdefault(test, []).append({**run, "violations": violations})
         return [v for v in violations if v["impact"] in FAILING_IMPACTS]
 
-    def write(self, folder: Path) -> None:
-        if not self.runs:
+    def finish(self, test: str, node: pytest.Item) -> None:
+        """Write the test's axe runs beside its screenshots, with where it sits in the suite."""
+        runs = self.runs.pop(test, [])
+        if not runs:
             return
+        path, line, _ = node.location
+        indices = getattr(node, "callspec", None)
+        order = [path, line, sorted(indices.indices.items()) if indices else []]
+        folder = SHOTS / test
         folder.mkdir(parents=True, exist_ok=True)
+        record = {"test": node.nodeid, "order": order, "runs": runs}
+        (folder / "axe.json").write_text(json.dumps(record, indent=2) + "\n")
+
+    @staticmethod
+    def write(folder: Path) -> None:
+        """axe-report.json and axe-report.md from every test's axe.json in the folder, in suite order."""
+        tests = [json.loads(p.read_text()) for p in folder.glob("*/axe.json")]
+        if not tests:
+            return
+        tests.sort(key=lambda t: (t["order"][0], t["order"][1], json.dumps(t["order"][2])))
         meta = {"axe_core": (AXE_JS.parent / "VERSION").read_text().strip(), "tags": AXE_TAGS}
-        (folder / "axe-report.json").write_text(json.dumps({**meta, "runs": self.runs}, indent=2) + "\n")
+        runs = [run for t in tests for run in t["runs"]]
+        (folder / "axe-report.json").write_text(json.dumps({**meta, "runs": runs}, indent=2) + "\n")
+        failing = [
+            run["state"] for run in runs if any(v["impact"] in FAILING_IMPACTS for v in run["violations"])
+        ]
         lines = [
             "# axe-core report of the browser suite",
             "",
             f"{meta['axe_core']}, rules tagged {', '.join(AXE_TAGS)}; a serious or critical violation "
             "fails the test that reached the state.",
             "",
-            "| Page state | Rules passed | Violations (impact) |",
-            "|---|---|---|",
+            f"{len(runs)} page states in {len(tests)} tests; {len(failing)} with a serious or critical "
+            "violation. tests/e2e/test_faults.py breaks a page on purpose and expects its violation, so "
+            "its rows may show one; no other row does.",
         ]
-        for run in self.runs:
-            found = ", ".join(f"{v['id']} ({v['impact']})" for v in run["violations"]) or "none"
-            lines.append(f"| {run['state']} | {run['passes']} | {found} |")
+        module = None
+        for test in tests:
+            if test["order"][0] != module:
+                module = test["order"][0]
+                lines += ["", f"## {module}", "", "| Page state | Rules passed | Violations (impact) |"]
+                lines.append("|---|---|---|")
+            for run in test["runs"]:
+                found = ", ".join(f"{v['id']} ({v['impact']})" for v in run["violations"]) or "none"
+                lines.append(f"| {run['state']} | {run['passes']} | {found} |")
         (folder / "axe-report.md").write_text("\n".join(lines) + "\n")
 
 
@@ -119,7 +155,8 @@ _report = AxeReport()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    _report.write(SHOTS)
+    if SHOTS.is_dir():
+        _report.write(SHOTS)
 
 
 class Watch:
@@ -223,13 +260,14 @@ class Watch:
         folder.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(folder / f"{name}.png"), full_page=full)
         if axe:
-            for violation in await self.axe(page, f"{self.test_name}/{name}"):
+            for violation in await self.axe(page, name):
                 targets = "; ".join(" ".join(n["target"]) for n in violation["nodes"][:5])
                 rule = f"{violation['id']} ({violation['impact']})"
                 self.problems.append(f"axe {rule} on {name}: {violation['help']} [{targets}]")
 
-    async def axe(self, page: Page, name: str, rules: list[str] | None = None) -> list[dict[str, Any]]:
-        """Runs axe-core on the page as it is now; the serious and critical violations."""
+    async def axe(self, page: Page, state: str, rules: list[str] | None = None) -> list[dict[str, Any]]:
+        """Runs axe-core on the page as it is now, recorded as this test's `state`; the serious and
+        critical violations."""
         if not await page.evaluate("typeof window.axe !== 'undefined'"):
             await page.evaluate(AXE_JS.read_text())
         only: dict[str, Any] = (
@@ -239,7 +277,7 @@ class Watch:
             "(only) => axe.run(document, {runOnly: only, resultTypes: ['violations']})", only
         )
         self.axe_runs += 1
-        return _report.add(name, page.url, result)
+        return _report.add(self.test_name, state, page.url, result)
 
     def check(self) -> None:
         problems = "\n".join(self.problems)
@@ -250,10 +288,15 @@ class Watch:
 
     async def facilitator(self, **options: Any) -> Page:
         """A logged-in facilitator's console (1280x900 unless told)."""
+        return await self.login("facilitator@example.org", **options)
+
+    async def login(self, email: str, **options: Any) -> Page:
+        """The account's console (/console) after logging in on the login page, in a context of its
+        own (1280x900 unless told)."""
         options.setdefault("viewport", {"width": 1280, "height": 900})
         page = await self.new_page(**options)
         await page.goto("/login?next=/console")
-        await page.fill("#username", "facilitator@example.org")
+        await page.fill("#username", email)
         await page.fill("#password", PASSWORD)
         await page.click("button[type=submit]")
         await expect(page).to_have_url(re.compile(r"/console$"))
@@ -271,6 +314,19 @@ class Watch:
             await expect(phone).to_have_url(re.compile(rf"/s/{session_id}$"))
             phones.append(phone)
         return phones
+
+
+def add_account(server: ServerProcess, email: str, role: str) -> None:
+    """An account on the test's server, made as an administrator does (`thirdspace user add EMAIL
+    --role ROLE`), with the suite's password."""
+    subprocess.run(
+        [*CLI, "user", "add", email, "--role", role, "--password-stdin"],
+        env=server.env,
+        check=True,
+        capture_output=True,
+        input=PASSWORD + "\n",
+        text=True,
+    )
 
 
 async def open_presenter(context: BrowserContext, session_id: str) -> Page:
@@ -314,10 +370,13 @@ async def watch(
 ) -> AsyncIterator[Watch]:
     """Pages that fail the test on any problem they report (checked after the test's own asserts)."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
+    _report.start(name)
     w = Watch(e2e_browser, e2e_server, name)
     yield w
     for context in w.contexts:
         await context.close()
+    assert isinstance(request.node, pytest.Item)
+    _report.finish(name, request.node)
     if request.node.stash.get(_failed_key, False):
         return  # the test failed already; its own message says why
     w.check()

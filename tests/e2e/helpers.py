@@ -59,6 +59,12 @@ class Host:
         r = self.http.patch(f"/api/sessions/{self.session['id']}/questions/{qid}", json=patch)
         assert r.status_code == 200, r.text
 
+    def start_round(self, **body: Any) -> dict[str, Any]:
+        """A breakout round (the API's RoundCreate body), among the phones that joined so far."""
+        r = self.http.post(f"/api/sessions/{self.session['id']}/rounds", json=body)
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
     def close(self) -> None:
         self.http.close()
 
@@ -174,3 +180,27 @@ async def contrast(page: Page, selector: str) -> float:
 async def sideways(page: Page) -> int:
     """How many CSS px the page scrolls sideways (0 when it fits its viewport)."""
     return int(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
+
+
+def listitems(snapshot: str) -> list[str]:
+    """The items of the first list in a Playwright ARIA snapshot, each as the text read out: its own
+    text, or its children's joined by spaces (YAML quoting undone)."""
+    items: list[list[str]] = []
+    depth = None
+    for line in snapshot.splitlines():
+        found = re.match(r"(\s*)- ([a-z]+)(?: \"[^\"]*\")?(?::\s*(.*))?$", line)
+        if not found:
+            continue
+        indent, role, text = len(found.group(1)), found.group(2), found.group(3) or ""
+        if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+            text = text[1:-1].replace('\\"', '"')
+        if depth is None and role != "listitem":
+            continue
+        if depth is not None and indent < depth:
+            break  # the list ended
+        if depth is None or indent == depth:
+            depth = indent
+            items.append([text] if text else [])
+        elif text:
+            items[-1].append(text)
+    return [" ".join(parts) for parts in items]

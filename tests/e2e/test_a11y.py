@@ -19,6 +19,7 @@ from tests.e2e.helpers import (
     contrast,
     focus_ring,
     join,
+    listitems,
     sideways,
     small_targets,
     unlabelled,
@@ -48,7 +49,8 @@ async def tab_to(page: Page, selector: str, rings: list[str], *, limit: int = 40
 
 async def test_the_phone_works_with_the_keyboard_alone(watch: Watch, host: Host) -> None:
     """Join by typing the code, agree, and answer every kind with Tab, Space, arrows, typing and Enter;
-    every focus stop shows a focus ring."""
+    then, in a breakout round, post a note, +1 another's note and say "I'd rather not join a group";
+    message the research team; and withdraw. Every focus stop shows a focus ring."""
     session = host.create("Keyboard", EVERY_KIND, min_group=3)
     phone = await watch.phone()
     rings: list[str] = []
@@ -123,6 +125,69 @@ async def test_the_phone_works_with_the_keyboard_alone(watch: Watch, host: Host)
     await tab_to(phone, "#qa-text", rings)
     await phone.keyboard.type("Who decides?")
     await send("Question sent")
+    host.patch(5, open=False)
+    await expect(phone.locator("#question-note")).to_have_text("This question is closed.")
+
+    # A breakout round of one group, shared with a second phone (driven by mouse: not the one tested).
+    other = await watch.phone()
+    await join(other, session)
+    host.start_round(mode="random", groups=1, names=["Willow"], prompt="Talk about **benches**")
+    for page in (phone, other):
+        await expect(page.locator("#breakout-title")).to_have_text("Willow")
+    # A note: typed and posted with Enter on its button.
+    await tab_to(phone, "#note-text", rings, limit=60)
+    await phone.keyboard.type("Benches by the pond")
+    await tab_to(phone, "#note-send", rings)
+    await phone.keyboard.press("Enter")
+    await expect(phone.locator("#note-status")).to_have_text("Note posted ✓")
+    await other.fill("#note-text", "More bins")
+    await other.click("#note-send")
+    board = phone.locator("#breakout-board li")
+    await expect(board).to_have_count(2)
+    # +1 on the other phone's note, with Space on its button.
+    their_note = await board.filter(has_text="More bins").get_by_role("button").get_attribute("data-note")
+    await tab_to(phone, f'#breakout-board button[data-note="{their_note}"]', rings, limit=60)
+    await phone.keyboard.press("Space")
+    plus = board.filter(has_text="More bins").get_by_role("button")
+    await expect(plus).to_have_text("+1 · 1")
+    await expect(plus).to_have_attribute("aria-pressed", "true")
+    # The board was drawn again with the new count: the focus stays on the +1 just given.
+    await expect(plus).to_be_focused()
+    theirs = other.locator("#breakout-board li", has_text="More bins")
+    await expect(theirs.get_by_role("button")).to_have_text("+1 · 1")
+    await watch.step(phone, "keyboard-breakout-board")
+    # "I'd rather not join a group": the phone stays in the main room.
+    await tab_to(phone, "#breakout-decline", rings, limit=60)
+    await phone.keyboard.press("Enter")
+    await expect(phone.locator("#breakout-plenary")).to_be_visible()
+    await expect(phone.locator("#breakout-group")).to_be_hidden()
+    await watch.step(phone, "keyboard-breakout-declined")
+
+    # "Message the research team": Enter opens it, the message is typed and sent with Enter.
+    await tab_to(phone, "#private-details summary", rings, limit=60)
+    await phone.keyboard.press("Enter")
+    await expect(phone.locator("#private-text")).to_be_visible()
+    await tab_to(phone, "#private-text", rings)
+    await phone.keyboard.type("A word for the research team only.")
+    await tab_to(phone, "#private-send", rings)
+    await phone.keyboard.press("Enter")
+    await expect(phone.locator("#private-status")).to_contain_text("Sent ✓")
+    await watch.step(phone, "keyboard-private-sent")
+
+    # "Withdraw my answers": Enter opens the privacy panel, Enter asks, and the focus moves to the
+    # confirmation, which Enter gives.
+    await tab_to(phone, "details.privacy summary", rings, limit=60)
+    await phone.keyboard.press("Enter")
+    await tab_to(phone, "#withdraw-me", rings)
+    await phone.keyboard.press("Enter")
+    await expect(phone.locator("#withdraw-confirm-box")).to_be_visible()
+    await expect(phone.locator("#withdraw-confirm")).to_be_focused()
+    if problem := await focus_ring(phone):
+        rings.append(problem)
+    await watch.step(phone, "keyboard-withdraw-confirm")
+    await phone.keyboard.press("Enter")
+    await expect(phone).to_have_url(re.compile(r"/withdraw\?done=1$"))
+    await expect(phone.locator("#withdraw-done")).to_be_visible()
     assert rings == [], "focus was not visible at: " + "; ".join(sorted(set(rings)))
 
 
@@ -314,26 +379,108 @@ async def test_no_sideways_scroll(watch: Watch, host: Host, device: dict[str, in
     assert wide == {}, f"the phone scrolls sideways by these CSS px: {wide}"
 
 
-async def test_the_presenter_chart_has_a_text_equivalent(watch: Watch, host: Host) -> None:
-    """What a screen reader reads on the presenter (its accessibility tree) names each bar's value; the
-    drawn bars themselves are hidden from it, so nothing is read twice."""
-    session = host.create("Chart", EVERY_KIND[:1], min_group=3)
-    host.start(0)
+async def _answer(phone: Page, kind: str, index: int) -> None:
+    """Phone `index` (0 to 2) answers the open question of this kind (EVERY_KIND), as READ_ALOUD expects."""
+    if kind == "choice":
+        await phone.get_by_label(["Housing", "Housing", "Health"][index], exact=True).check()
+    elif kind == "scale":
+        for statement, point in [("I feel heard", [4, 5, 5][index]), ("Meetings help", 3)]:
+            item = phone.locator("fieldset.scale-item", has_text=statement)
+            await item.get_by_role("radio", name=re.compile(rf"^{point}\b")).check()
+    elif kind == "wordcloud":
+        for slot, word in enumerate([["river", "trust"], ["river"], ["river"]][index]):
+            await phone.fill(f"#word-{slot}", word)
+    elif kind == "open":
+        await phone.fill(
+            "#open-text", ["Safer crossings", "A bench by the river", "Longer library hours"][index]
+        )
+    elif kind == "ranking":
+        for option in ["Schools", "Parks", "Buses"]:
+            await phone.locator(".rank-pool").get_by_role("button", name=re.compile(f"^Add {option}")).click()
+    else:
+        await phone.fill("#qa-text", ["When do works start?", "Who pays?", "Can we help?"][index])
+    await phone.click("#send")
+    if kind in {"open", "qa"}:
+        await expect(phone.locator("#answer-status")).to_contain_text("Sent" if kind == "open" else "sent")
+    else:
+        await expect(phone.locator("#thanks")).to_be_visible()
+
+
+# What a screen reader reads from the presenter's text equivalent of each kind's result (#results-text,
+# a list) once three phones answered as `_answer` says and the question closed (k = 3: exact values).
+READ_ALOUD = {
+    "choice": ["Housing: 2 (67%)", "Health: 1 (33%)", "Work: 0 (0%)"],
+    "scale": [
+        "I feel heard: n 3 · mean 4.67 · median 5 · 100% chose 4 or 5; ratings 1: 0, 2: 0, 3: 0, 4: 1, 5: 2.",
+        "Meetings help: n 3 · mean 3 · median 3 · 0% chose 4 or 5; ratings 1: 0, 2: 0, 3: 3, 4: 0, 5: 0.",
+    ],
+    "wordcloud": ["river: 3"],  # "trust", used once, is under k and never read
+    "open": ["Longer library hours", "A bench by the river", "Safer crossings"],
+    "ranking": [
+        "Schools: mean rank 1; 1st 3, 2nd 0, 3rd 0.",
+        "Parks: mean rank 2; 1st 0, 2nd 3, 3rd 0.",
+        "Buses: mean rank 3; 1st 0, 2nd 0, 3rd 3.",
+    ],
+    # Most votes first; ties newest first (as the presenter lists them).
+    "qa": ["Who pays?: 2 votes", "Can we help?: 0 votes", "When do works start?: 0 votes"],
+}
+
+# What a screen reader reads from the drawn result itself, for the kinds whose result is a list of text
+# (the wall's cards; the Q&A rows, whose drawn count and ▲ are hidden from it and read as words).
+READ_IN_VIEW = {
+    "open": ["Longer library hours", "A bench by the river", "Safer crossings"],
+    "qa": ["Who pays? (2 votes)", "Can we help? (0 votes)", "When do works start? (0 votes)"],
+}
+# The drawn parts of each result that a screen reader must not read (it has the text instead).
+DRAWN = {
+    "choice": "#view .bar-track",
+    "scale": "#view .diverging",
+    "ranking": "#view .rank-dist",
+    "qa": "#view .qa-votes",
+}
+
+
+@pytest.mark.parametrize("kind", list(READ_ALOUD))
+async def test_the_presenter_chart_has_a_text_equivalent(watch: Watch, host: Host, kind: str) -> None:
+    """What a screen reader reads on the presenter (its accessibility tree) names each value of the
+    result, for every kind: the choice's counts, each scale statement's n, mean, median and ratings, the
+    words at k, every entry of the open-text wall, each option's mean rank and ranks, and each Q&A
+    question with its votes. The drawn bars, segments and cloud are hidden from it, so nothing is read
+    twice, or given a name of their own."""
+    index = next(i for i, q in enumerate(EVERY_KIND) if q["kind"] == kind)
+    session = host.create(f"Read aloud: {kind}", [EVERY_KIND[index]], min_group=3)
+    host.start(0, results_visible=kind == "qa")  # Q&A: the phones see the questions, to upvote them
     presenter = await watch.facilitator(viewport={"width": 1280, "height": 720})
     await presenter.goto(f"/presenter/{session['id']}")
     await expect(presenter.locator("#conn")).to_have_text("Connected")
-    for pick in ["Housing", "Housing", "Health"]:
+    phones = []
+    for i in range(3):
         phone = await watch.phone()
         await join(phone, session)
-        await phone.get_by_label(pick, exact=True).check()
-        await phone.click("#send")
-        await expect(phone.locator("#thanks")).to_be_visible()
-    await expect(presenter.locator("#view .bar")).to_have_count(3)
-    host.patch(0, open=False)  # while open the counts move in steps of k; at close they are exact
+        await _answer(phone, kind, i)
+        phones.append(phone)
+    if kind == "qa":
+        for phone in (phones[0], phones[2]):
+            item = phone.locator(".qa-item", has_text="Who pays?")
+            await item.get_by_role("button", name=re.compile("^Upvote")).click()
+            await expect(phone.locator("#announce")).to_have_text("Upvote counted ✓")  # acknowledged
+    host.patch(0, open=False)  # while open the values move in steps of k; at close they are exact
     await expect(presenter.locator("#state-badge")).to_have_text("Closed")
-    tree = await presenter.locator("main").aria_snapshot()
-    assert re.search(r"Housing\D*2", tree), tree
-    assert re.search(r"Health\D*1", tree), tree
-    assert re.search(r"Work\D*0", tree), tree
-    assert await presenter.locator("#view .bar-track").first.get_attribute("aria-hidden") == "true"
-    await watch.step(presenter, "chart", full=False)
+    text = presenter.locator("#results-text")
+    await expect(text.locator("li")).to_have_text(READ_ALOUD[kind])  # the exact result after close
+    assert listitems(await text.aria_snapshot()) == READ_ALOUD[kind]
+    if kind in READ_IN_VIEW:
+        view = presenter.locator("#view ul, #view ol").first
+        snapshot = await view.aria_snapshot()
+        assert listitems(snapshot) == READ_IN_VIEW[kind], snapshot
+    if kind in DRAWN:
+        drawn = presenter.locator(DRAWN[kind])
+        assert await drawn.count() > 0
+        for hidden in await drawn.evaluate_all("(nodes) => nodes.map((n) => n.getAttribute('aria-hidden'))"):
+            assert hidden == "true", f"{DRAWN[kind]} is read by screen readers"
+    if kind == "wordcloud":
+        # The cloud is one image with a name; its words are read from the list, once each.
+        cloud = presenter.locator("#view svg.cloud")
+        await expect(cloud).to_have_attribute("role", "img")
+        await expect(cloud).to_have_attribute("aria-label", "Word cloud of 1 word")
+    await watch.step(presenter, f"read-aloud-{kind}", full=False)

@@ -2,7 +2,7 @@
 question; three phones (320 px wide) join by the QR link, consent, answer; the presenter and the console
 count who joined apart from who agreed, and the console counts the responses as they come; the
 presenter shows the chart, the count and the phones connected; revealed results reach the phones;
-closing is exact."""
+closing is exact. axe-core checks each state (tests/e2e/conftest.py)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ async def test_a_live_poll_from_login_to_close(watch: Watch) -> None:
     await expect(question).to_contain_text("Most important area?")
     await question.get_by_role("button", name="Start", exact=True).click()
     await expect(question.get_by_role("button", name="Close", exact=True)).to_be_visible()
+    await watch.step(console, "console-question-open")
 
     presenter = await facilitator.new_page()
     await presenter.goto(f"/presenter/{session_id}")
@@ -81,6 +82,8 @@ async def test_a_live_poll_from_login_to_close(watch: Watch) -> None:
     await expect(presenter.locator("#responses")).to_have_text("3 responses received")
     await expect(presenter.locator("#presence")).to_contain_text("3")
     await expect(presenter.locator("#view .bar")).to_have_count(3)
+    await watch.step(presenter, "presenter-three-answers", full=False)
+    await watch.step(phones[0], "phone-thanks")
 
     # One phone changes its answer; then results are revealed on phones.
     await phones[2].get_by_role("button", name="Change my answer").click()
@@ -89,6 +92,7 @@ async def test_a_live_poll_from_login_to_close(watch: Watch) -> None:
     await expect(phones[2].locator("#thanks-text")).to_have_text("You chose: Work.")
     await question.get_by_role("button", name="Show results on phones").click()
     await expect(phones[0].locator("#result-view .bar")).to_have_count(3)
+    await watch.step(phones[0], "phone-results-shown")
 
     await question.get_by_role("button", name="Close", exact=True).click()
     await expect(phones[0].locator("#question")).to_contain_text("closed")
@@ -97,6 +101,7 @@ async def test_a_live_poll_from_login_to_close(watch: Watch) -> None:
     await expect(live_counts).to_contain_text(re.compile(r"Work\D*1 \(33%\)"))
     await expect(live_counts).to_contain_text(re.compile(r"Housing\D*2 \(67%\)"))
     await expect(live_counts).to_contain_text(re.compile(r"Health\D*0 \(0%\)"))
+    await watch.step(console, "console-closed")
 
 
 async def _facilitator_api(server: ServerProcess) -> tuple[httpx.AsyncClient, dict[str, str]]:
@@ -160,6 +165,7 @@ async def test_back_and_join_again_is_the_same_participant(
     await expect(phone.locator("#prompt")).to_have_text("Tea or coffee?")
     await expect(phone.locator("#consent")).to_be_hidden()
     await expect(phone.get_by_label("Coffee", exact=True)).to_be_checked()
+    await watch.step(phone, "phone-joined-again")
     assert _participants(server, session["id"]) == 1
 
     # The QR code scanned again (the join link joins at once): still one participant.
@@ -193,3 +199,4 @@ async def test_a_closed_session_without_questions_says_so(
     await expect(console.locator("#add-card")).to_be_hidden()
     await console.reload()
     await expect(empty).to_have_text("This session was closed without any questions.")
+    await watch.step(console, "console-closed-empty")

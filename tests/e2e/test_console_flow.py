@@ -1,34 +1,25 @@
 """The console's question flow in a real Chromium (issue 8): one Start, one Next, only the next step
 filled; move, edit while unanswered, delete while never opened; a 5,000-character paste refused with
-the limit; validation naming the field and the line; Next, Close, Reset and Delete confirmed, and
-changing nothing when the confirmation is dismissed; a counter on every limited field."""
+the limit; validation naming the field and the line; sections; reset; a template saved and imported;
+Next, Close, Reset and Delete confirmed, and changing nothing when the confirmation is dismissed; a
+counter on every limited field.
+
+It runs on the `watch` harness (tests/e2e/conftest.py): a script error, a console error, a failed or
+cross-origin request or a CSP violation on the console fails it, and axe-core checks each state. With
+THIRDSPACE_SCREENSHOTS=<folder> it saves the console's question list (docs/screenshots/)."""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+from playwright.async_api import Locator, Page, expect
 
-from tests.conftest import ServerProcess
-from tests.e2e.conftest import CHROMIUM_ARGS, Watch
+from tests.e2e.conftest import Watch
+from tests.e2e.doc_shots import shot
 from tests.e2e.helpers import Host
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-SHOTS = Path(os.environ["THIRDSPACE_SCREENSHOTS"]) if os.environ.get("THIRDSPACE_SCREENSHOTS") else None
-
-
-@pytest.fixture
-async def browser(chromium_path: str) -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        await b.close()
 
 
 def card(console: Page, prompt: str) -> Locator:
@@ -47,16 +38,8 @@ async def filled(console: Page) -> list[str]:
     return await console.locator("#questions button.primary").all_inner_texts()
 
 
-async def test_start_next_move_edit_delete(browser: Browser, server_process: ServerProcess) -> None:
-    context = await browser.new_context(base_url=server_process.http, viewport={"width": 1280, "height": 900})
-    console = await context.new_page()
-    errors: list[str] = []
-    console.on("pageerror", lambda exc: errors.append(str(exc)))
-    console.on("dialog", lambda dialog: dialog.accept())
-    await console.goto("/login?next=/console")
-    await console.fill("#username", "facilitator@example.org")
-    await console.fill("#password", PASSWORD)
-    await console.click("button[type=submit]")
+async def test_start_next_move_edit_delete(watch: Watch) -> None:
+    console = await watch.facilitator()
     await console.fill("#title", "Flow")
     await console.click("#new-session button[type=submit]")
     await expect(console).to_have_url(re.compile(r"/console/[0-9a-f]{32}$"))
@@ -75,6 +58,7 @@ async def test_start_next_move_edit_delete(browser: Browser, server_process: Ser
         "Line 2: 5000 characters; the limit is 200. Shorten it by 4800."
     )
     assert len(await console.locator("#q-choice-options").input_value()) == 5002
+    await watch.step(console, "console-line-too-long")
 
     await add(console, "First?", "A\nB")
     await add(console, "Second?", "C\nD")
@@ -115,6 +99,7 @@ async def test_start_next_move_edit_delete(browser: Browser, server_process: Ser
     await expect(console.locator('[data-error-for="choice.options"]')).to_have_text(
         "Line 2 repeats line 1; each option must be different."
     )
+    await watch.step(console, "console-line-repeated")
 
     # Sections: a question added after "Add section" belongs to it; reset asks, then clears.
     await console.fill("#section-title", "Reflections")
@@ -122,8 +107,8 @@ async def test_start_next_move_edit_delete(browser: Browser, server_process: Ser
     await expect(console.locator("#q-section")).to_have_value(re.compile(r"^[0-9a-f]{32}$"))
     await add(console, "In a section?", "Yes\nNo")
     await expect(card(console, "In a section?").locator(".q-section")).to_have_text("Section: Reflections")
-    if SHOTS is not None:
-        await console.screenshot(path=str(SHOTS / "console-questions.png"), full_page=True)
+    await shot(console, "console-questions", full=True)
+    await watch.step(console, "console-questions")
     await card(console, "First?").get_by_role("button", name="Reset answers").click()
     await expect(card(console, "First?").locator(".q-status")).to_be_hidden()
 
@@ -132,6 +117,7 @@ async def test_start_next_move_edit_delete(browser: Browser, server_process: Ser
         await console.get_by_role("link", name="Save the plan as a template").click()
     saved = await (await download_info.value).path()
     await console.goto("/console")
+    watch.allow("/api/sessions/import", 422)  # the broken file: refused, and the page says where
     await console.set_input_files(
         "#template-file",
         files=[
@@ -144,12 +130,12 @@ async def test_start_next_move_edit_delete(browser: Browser, server_process: Ser
     )
     await console.click("#import-template button[type=submit]")
     await expect(console.locator("#template-error")).to_contain_text("Line 3: title")
+    await watch.step(console, "console-template-error")
     await console.set_input_files("#template-file", saved)
     await console.click("#import-template button[type=submit]")
     await expect(console).to_have_url(re.compile(r"/console/[0-9a-f]{32}$"))
     await expect(console.locator("#questions .q-prompt")).to_have_text(["First?", "Third?", "In a section?"])
-    assert not errors
-    await context.close()
+    await watch.step(console, "console-from-template")
 
 
 async def test_dismissed_confirmations_change_nothing(watch: Watch) -> None:

@@ -5,8 +5,9 @@ typing the code, by the join link and by the URL decoded from the presenter's QR
 accept the sheet, one declines and sees what a declined participant sees. Each kind is answered; the
 presenter's values are read from the page, as text and as its accessibility tree (what a screen reader
 reads). With k + 2 = 5 phones answering the choice, one withdraws: after the question closes the
-presenter's result is the answers left. The researcher (the facilitator, who owns the session)
-downloads the export ZIP through the browser and the test opens it.
+presenter's result is the answers left. The facilitator adds a researcher (an account with the
+researcher role, not the session's owner) on the console; the researcher logs in, finds the session
+shared with them, downloads the export ZIP through the browser, and the test opens it.
 
 Every step is screenshot (build/e2e/test_the_whole_event/) and checked by axe-core; a script error, a
 failed request or a request to another origin on any page fails the test (tests/e2e/conftest.py)."""
@@ -22,7 +23,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.e2e.conftest import Watch
+from tests.e2e.conftest import Watch, add_account
+from tests.e2e.helpers import listitems
 from tests.e2e.test_kinds import add_question, close, decline, send, start
 from tests.e2e.test_subpath import decode_qr
 
@@ -36,6 +38,7 @@ async def add_section(console: Page, title: str) -> None:
     await expect(console.locator("#q-section option:checked")).to_have_text(title)
 
 
+RESEARCHER = "researcher@example.org"
 SHEET = "## What we keep\n\nYour answers, **without your name**, for the evaluation report."
 K = 3
 
@@ -47,9 +50,12 @@ async def agree(phone: Page) -> None:
     await phone.click("#withdrawal-done")
 
 
-async def screen_reader_text(presenter: Page) -> str:
-    """The presenter's result as its accessibility tree gives it to a screen reader."""
-    return await presenter.locator("#results-text").aria_snapshot()
+async def read_aloud(presenter: Page, lines: list[str]) -> None:
+    """The presenter's result as its accessibility tree gives it to a screen reader: its text
+    equivalent (#results-text) reads exactly these lines, once the exact result after close is in."""
+    text = presenter.locator("#results-text")
+    await expect(text.locator("li")).to_have_text(lines)
+    assert listitems(await text.aria_snapshot()) == lines
 
 
 async def test_the_whole_event(watch: Watch) -> None:
@@ -155,9 +161,7 @@ async def test_the_whole_event(watch: Watch) -> None:
     await expect(bars.filter(has_text="Health")).to_contain_text("1 (25%)")
     await expect(bars.filter(has_text="Work")).to_contain_text("0 (0%)")
     await expect(presenter.locator("#responses")).to_have_text("4 responses received")
-    read = await screen_reader_text(presenter)
-    for line in [r"Housing\D*3", r"Health\D*1", r"Work\D*0"]:
-        assert re.search(line, read), read
+    await read_aloud(presenter, ["Housing: 3 (75%)", "Health: 1 (25%)", "Work: 0 (0%)"])
     await watch.step(presenter, "09-presenter-choice", full=False)
 
     # --- scale -------------------------------------------------------------------------------------
@@ -179,8 +183,14 @@ async def test_the_whole_event(watch: Watch) -> None:
     await expect(rows.filter(has_text="Meetings help").locator(".scale-stats")).to_have_text(
         re.compile(r"^n 4 · mean 3 · median 3")
     )
-    read = await screen_reader_text(presenter)
-    assert "I feel heard" in read and "Meetings help" in read, read
+    await read_aloud(
+        presenter,
+        [
+            "I feel heard: n 4 · mean 4.5 · median 4.5 · 100% chose 4 or 5; "
+            "ratings 1: 0, 2: 0, 3: 0, 4: 2, 5: 2.",
+            "Meetings help: n 4 · mean 3 · median 3 · 0% chose 4 or 5; ratings 1: 0, 2: 0, 3: 4, 4: 0, 5: 0.",
+        ],
+    )
     await watch.step(presenter, "11-presenter-scale", full=False)
 
     # --- word cloud: "river" by four, "trust" by two (below k, not shown) ------------------------
@@ -196,7 +206,8 @@ async def test_the_whole_event(watch: Watch) -> None:
     words_shown = presenter.locator("#view svg.cloud text")
     await expect(words_shown).to_have_count(1)
     await expect(words_shown).to_have_attribute("data-count", "4")
-    assert re.search(r"river: 4", await screen_reader_text(presenter), re.I)
+    # The spelling most used names the word; "trust" (2 people) is under k and never read.
+    await read_aloud(presenter, ["river: 4"])
     await watch.step(presenter, "12-presenter-wordcloud", full=False)
 
     # --- open text ---------------------------------------------------------------------------------
@@ -209,6 +220,7 @@ async def test_the_whole_event(watch: Watch) -> None:
     await decline(phones[3])
     await close(wall)
     await expect(presenter.locator("#view .wall-card")).to_have_text(list(reversed(ideas)))
+    await read_aloud(presenter, list(reversed(ideas)))  # newest first, as on the wall
     await watch.step(presenter, "13-presenter-open", full=False)
 
     # --- ranking: everyone the same order ----------------------------------------------------------
@@ -223,7 +235,14 @@ async def test_the_whole_event(watch: Watch) -> None:
     rank_rows = presenter.locator("#view .rank-row")
     await expect(rank_rows.locator(".rank-label")).to_have_text(["Schools", "Parks", "Buses"])
     await expect(rank_rows.locator(".rank-mean")).to_have_text(["1", "2", "3"])
-    assert "Schools" in await screen_reader_text(presenter)
+    await read_aloud(
+        presenter,
+        [
+            "Schools: mean rank 1; 1st 4, 2nd 0, 3rd 0.",
+            "Parks: mean rank 2; 1st 0, 2nd 4, 3rd 0.",
+            "Buses: mean rank 3; 1st 0, 2nd 0, 3rd 4.",
+        ],
+    )
     await watch.step(presenter, "15-presenter-ranking", full=False)
 
     # --- Q&A: three questions, two votes for one -----------------------------------------------
@@ -237,20 +256,41 @@ async def test_the_whole_event(watch: Watch) -> None:
         item = phone.locator(".qa-item", has_text="Who pays?")
         await item.get_by_role("button", name=re.compile("^Upvote")).click()
         await expect(item.locator(".vote-button")).to_have_attribute("aria-pressed", "true")
+        await expect(phone.locator("#announce")).to_have_text("Upvote counted ✓")  # acknowledged
     await watch.step(phones[2], "16-phone-qa")
     await close(qa)
     who_pays = presenter.locator("#view .qa-row", has_text="Who pays?")
     await expect(who_pays.locator(".qa-votes")).to_have_text("2")
     await expect(presenter.locator("#view .qa-row").first).to_contain_text("Who pays?")
+    await read_aloud(
+        presenter, ["Who pays?: 2 votes", "Can we help?: 0 votes", "When do works start?: 0 votes"]
+    )
+    # The list itself reads each question with its votes in words (the drawn count and ▲ are hidden).
+    shown = listitems(await presenter.locator("#view ol.qa-top").aria_snapshot())
+    assert shown == ["Who pays? (2 votes)", "Can we help? (0 votes)", "When do works start? (0 votes)"], shown
     await watch.step(presenter, "17-presenter-qa", full=False)
 
-    # --- the export, downloaded through the browser ------------------------------------------------
+    # --- a researcher downloads the export through the browser -----------------------------------
+    # The facilitator adds a researcher's account (made by an administrator) on the console.
+    add_account(watch.server, RESEARCHER, "researcher")
     await console.reload()
-    await console.locator("#export-card").scroll_into_view_if_needed()
-    await watch.step(console, "18-console-research")
-    async with console.expect_download() as downloading:
-        await console.click("#export-zip")
+    await console.locator("#researchers-card").scroll_into_view_if_needed()
+    await console.fill("#researcher-email", RESEARCHER)
+    await console.get_by_role("button", name="Add researcher").click()
+    await expect(console.locator("#researchers-list li")).to_have_text([f"{RESEARCHER} remove"])
+    await watch.step(console, "18-console-researcher-added")
+
+    # The researcher logs in: the session is listed as shared, with its presenter and its exports,
+    # and its console (the facilitator's, which runs it) is not theirs to open.
+    researcher = await watch.login(RESEARCHER, accept_downloads=True)
+    shared = researcher.locator("#shared-sessions li", has_text="Neighbourhood forum")
+    await expect(shared).to_have_count(1)
+    await expect(researcher.locator(f'a[href="/console/{session_id}"]')).to_have_count(0)
+    await watch.step(researcher, "19-researcher-console")
+    async with researcher.expect_download() as downloading:
+        await shared.get_by_role("link", name="research bundle (.zip)").click()
     download = await downloading.value
+    assert download.suggested_filename.endswith("bundle.zip"), download.suggested_filename
     path = await download.path()
     assert path is not None
     with zipfile.ZipFile(Path(path)) as bundle:
@@ -264,3 +304,13 @@ async def test_the_whole_event(watch: Watch) -> None:
     respondents = {r["respondent"] for r in responses}
     assert len(respondents) == 4, respondents
     assert any(r["question_kind"] == "open" and r["declined"] == "true" for r in responses)
+    watch.allow(f"/console/{session_id}", 404)
+    await researcher.goto(f"/console/{session_id}")
+    await expect(researcher.locator("h1")).to_contain_text(re.compile("not found", re.I))
+
+    # The facilitator's audit log names who exported.
+    await console.reload()
+    await console.locator("#audit-card").scroll_into_view_if_needed()
+    exported = console.locator("#audit-list li").filter(has_text=f"{RESEARCHER} exported")
+    await expect(exported).to_have_count(1)
+    await watch.step(console, "20-console-audit")

@@ -1,30 +1,30 @@
 """The phone's states in a real Chromium at 320 px (issue 8): waiting between questions, the thanks
 screen after Send kept after a reload (the server's `answers.mine`, not the tab's memory), "Change my
 answer", the closed state with no stale text, "Your answer" marked in shown results; never a sideways
-scroll. With THIRDSPACE_SCREENSHOTS=<folder> each state is saved (docs/screenshots/ holds the set)."""
+scroll.
+
+It runs on the `watch` harness (tests/e2e/conftest.py): a script error, a console error, a failed or
+cross-origin request or a CSP violation on the phone fails it, and axe-core checks each state. With
+THIRDSPACE_SCREENSHOTS=<folder> each state is saved there too (docs/screenshots/ holds the set)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Page, expect
 from websockets.asyncio.client import connect
 
-from tests.conftest import ServerProcess
-from tests.e2e.conftest import CHROMIUM_ARGS
+from tests.e2e.conftest import Watch
+from tests.e2e.doc_shots import shot
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(os.environ["THIRDSPACE_SCREENSHOTS"]) if os.environ.get("THIRDSPACE_SCREENSHOTS") else None
 OPTIONS = [
     "Housing and repairs",
     "Mental health support, including the eight-month waiting list for talking therapies",
@@ -32,25 +32,17 @@ OPTIONS = [
 ]
 
 
-@pytest.fixture
-async def browser(chromium_path: str) -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        await b.close()
-
-
-async def state(phone: Page, name: str) -> None:
-    """No sideways scroll at 320 px, and a screenshot of the state when asked."""
+async def state(watch: Watch, phone: Page, name: str) -> None:
+    """No sideways scroll at 320 px; axe-core on the state, and its screenshot."""
     width = await phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 320, f"{name}: the phone page is {width} px wide at a 320 px viewport"
-    if SHOTS is not None:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        await phone.screenshot(path=str(SHOTS / f"phone-{name}.png"), full_page=True)
+    await watch.step(phone, f"phone-{name}")
+    await shot(phone, f"phone-{name}", full=True)
 
 
-async def test_phone_states_from_waiting_to_closed(browser: Browser, server_process: ServerProcess) -> None:
-    async with httpx.AsyncClient(base_url=server_process.http) as client:
+async def test_phone_states_from_waiting_to_closed(watch: Watch) -> None:
+    server = watch.server
+    async with httpx.AsyncClient(base_url=server.http) as client:
         r = await client.post(
             "/api/auth/token", data={"username": "facilitator@example.org", "password": PASSWORD}
         )
@@ -75,12 +67,7 @@ async def test_phone_states_from_waiting_to_closed(browser: Browser, server_proc
             },
         )
 
-        context = await browser.new_context(
-            base_url=server_process.http, viewport={"width": 320, "height": 640}
-        )
-        phone = await context.new_page()
-        errors: list[str] = []
-        phone.on("pageerror", lambda exc: errors.append(str(exc)))
+        phone = await watch.phone()
         await phone.goto("/")
         await phone.fill("#code", session["code"])
         await phone.click("button[type=submit]")
@@ -91,23 +78,24 @@ async def test_phone_states_from_waiting_to_closed(browser: Browser, server_proc
         await expect(phone.locator("#waiting")).to_contain_text(
             "The next question will appear here by itself"
         )
-        await state(phone, "waiting")
+        await state(watch, phone, "waiting")
 
         await call("PUT", f"{base}/current", {"question_id": question["id"]})
         await call("PATCH", f"{base}/questions/{question['id']}", {"open": True})
         await expect(phone.locator("#send")).to_be_enabled()
-        await state(phone, "question")
+        await state(watch, phone, "question")
         await phone.get_by_label(OPTIONS[1], exact=True).check()
         await phone.click("#send")
         await expect(phone.locator("#thanks-heading")).to_have_text("Thanks, your answer is in")
         await expect(phone.locator("#thanks-text")).to_have_text(f"You chose: {OPTIONS[1]}.")
         await expect(phone.locator("#answer-form")).to_be_hidden()
-        await state(phone, "thanks")
+        await state(watch, phone, "thanks")
 
         # After a reload, with this tab's memory gone: the server says what this phone answered.
         await phone.evaluate("sessionStorage.clear()")
         await phone.reload()
         await expect(phone.locator("#thanks-text")).to_have_text(f"You chose: {OPTIONS[1]}.")
+        await watch.step(phone, "phone-thanks-after-reload")
 
         # Change my answer: the form again, with the answer chosen; the new one is in.
         await phone.get_by_role("button", name="Change my answer").click()
@@ -118,12 +106,12 @@ async def test_phone_states_from_waiting_to_closed(browser: Browser, server_proc
 
         # Two more people answer over sockets, the results are shown: "Your answer" is marked.
         for pick in (0, 2):
-            async with httpx.AsyncClient(base_url=server_process.http) as fresh:
+            async with httpx.AsyncClient(base_url=server.http) as fresh:
                 token = (await fresh.post("/api/join", json={"code": session["code"]})).json()[
                     "participant_token"
                 ]
             async with connect(
-                f"{server_process.ws}/ws/participant/{session['id']}",
+                f"{server.ws}/ws/participant/{session['id']}",
                 additional_headers={"Authorization": f"Bearer {token}"},
             ) as ws:
                 value = {"choices": [question["options"][pick]["id"]]}
@@ -139,7 +127,7 @@ async def test_phone_states_from_waiting_to_closed(browser: Browser, server_proc
         await expect(mine).to_have_count(1)
         await expect(mine).to_contain_text(OPTIONS[0])
         await expect(mine.locator(".mine-tag")).to_have_text("Your answer")
-        await state(phone, "results")
+        await state(watch, phone, "results")
 
         # Closed: no thanks screen, no "you can change it", only what the person answered.
         await call("PATCH", f"{base}/questions/{question['id']}", {"open": False})
@@ -147,9 +135,8 @@ async def test_phone_states_from_waiting_to_closed(browser: Browser, server_proc
         await expect(phone.locator("#thanks")).to_be_hidden()
         await expect(phone.locator("#question")).not_to_contain_text("change", use_inner_text=True)
         await expect(phone.locator("#your-answer-text")).to_have_text(f"You chose: {OPTIONS[0]}.")
-        await state(phone, "closed")
+        await state(watch, phone, "closed")
 
         await call("PUT", f"{base}/current", {"question_id": None})
         await expect(phone.locator("#waiting")).to_be_visible()
-        assert not errors
-        await context.close()
+        await watch.step(phone, "phone-waiting-again")

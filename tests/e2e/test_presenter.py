@@ -4,29 +4,29 @@ the viewport and do not overlap (bounding boxes), before k and after it; options
 paged, and every page is measured. The live count of responses moves before k; the join strip never
 breaks inside a word; the keys work.
 
-With THIRDSPACE_SCREENSHOTS=<folder> the test saves each state (docs/screenshots/ holds the set)."""
+It runs on the `watch` harness (tests/e2e/conftest.py): a script error, a console error, a failed or
+cross-origin request or a CSP violation on the presenter fails it, and axe-core checks each state at
+each size. With THIRDSPACE_SCREENSHOTS=<folder> the test saves each state there too (docs/screenshots/
+holds the set)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Page, expect
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.conftest import ServerProcess
-from tests.e2e.conftest import CHROMIUM_ARGS
+from tests.e2e.conftest import Watch
+from tests.e2e.doc_shots import SHOTS
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(os.environ["THIRDSPACE_SCREENSHOTS"]) if os.environ.get("THIRDSPACE_SCREENSHOTS") else None
 K = 3
 LONG_PROMPT = (
     "Thinking about the last twelve months in your neighbourhood, and about the services you or the "
@@ -53,14 +53,6 @@ LONG_OPTIONS = [
 ]
 LONG_OPTIONS = [text[:197].rstrip() + "..." for text in LONG_OPTIONS]
 SHORT_OPTIONS = ["Housing", "Health", "Work", "Safety"]
-
-
-@pytest.fixture
-async def browser(chromium_path: str) -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        await b.close()
 
 
 class Room:
@@ -201,25 +193,19 @@ async def every_page(page: Page, options: list[str], *, chart_drawn: bool) -> in
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (3840, 2160)], ids=["720p", "1080p", "4k"])
-async def test_longest_content_fits_before_and_after_k(
-    browser: Browser, server_process: ServerProcess, size: tuple[int, int]
-) -> None:
+async def test_longest_content_fits_before_and_after_k(watch: Watch, size: tuple[int, int]) -> None:
     width, height = size
     assert len(LONG_PROMPT) == 500, "the longest prompt the server takes (Prompt in app/polls/schemas.py)"
-    async with httpx.AsyncClient(base_url=server_process.http) as client:
+    server = watch.server
+    async with httpx.AsyncClient(base_url=server.http) as client:
         r = await client.post(
             "/api/auth/token", data={"username": "facilitator@example.org", "password": PASSWORD}
         )
-        room = Room(server_process, client, {"Authorization": f"Bearer {r.json()['access_token']}"})
+        room = Room(server, client, {"Authorization": f"Bearer {r.json()['access_token']}"})
         room.session = await room.call(
             "POST", "/api/sessions", {"title": "Longest content", "settings": {"min_group": K}}
         )
-        context = await browser.new_context(
-            base_url=server_process.http, viewport={"width": width, "height": height}
-        )
-        page = await context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page = await watch.new_page(viewport={"width": width, "height": height})
         await page.goto("/login?next=/presenter/" + room.session["id"])
         await page.fill("#username", "facilitator@example.org")
         await page.fill("#password", PASSWORD)
@@ -228,7 +214,7 @@ async def test_longest_content_fits_before_and_after_k(
 
         # The join strip: no scheme, never broken inside a word.
         strip = await page.locator(".join-strip").inner_text()
-        assert "http://" not in strip and f"127.0.0.1:{server_process.port}" in strip
+        assert "http://" not in strip and f"127.0.0.1:{server.port}" in strip
         host_box = await page.locator(".join-strip .join-host").evaluate(
             "n => Array.from(n.querySelectorAll('.nowrap')).map(p => p.getClientRects().length)"
         )
@@ -242,6 +228,7 @@ async def test_longest_content_fits_before_and_after_k(
         await expect(page.locator("#responses")).to_have_text("0 responses received")
         await page.wait_for_timeout(400)
         await every_page(page, LONG_OPTIONS, chart_drawn=False)
+        await watch.step(page, f"presenter-long-before-k-{height}p", full=False)
         if SHOTS is not None and height < 2000:
             await page.screenshot(path=str(SHOTS / f"presenter-long-before-k-{height}p.png"))
 
@@ -265,6 +252,7 @@ async def test_longest_content_fits_before_and_after_k(
         await expect(page.locator("#responses")).to_have_text("5 responses received")
         await page.wait_for_timeout(400)
         await every_page(page, LONG_OPTIONS, chart_drawn=True)
+        await watch.step(page, f"presenter-long-after-k-{height}p", full=False)
         if SHOTS is not None and height < 2000:
             await page.screenshot(path=str(SHOTS / f"presenter-long-after-k-{height}p.png"))
 
@@ -273,6 +261,7 @@ async def test_longest_content_fits_before_and_after_k(
         await expect(page.locator("#prompt")).to_have_text("Which area matters most?")
         await page.wait_for_timeout(400)
         assert await every_page(page, SHORT_OPTIONS, chart_drawn=False) == 1
+        await watch.step(page, f"presenter-short-before-k-{height}p", full=False)
         if SHOTS is not None and height < 2000:
             await page.screenshot(path=str(SHOTS / f"presenter-short-before-k-{height}p.png"))
         for i, ws in enumerate(phones):
@@ -281,6 +270,7 @@ async def test_longest_content_fits_before_and_after_k(
         await room.call("PATCH", f"{room.base}/questions/{short['id']}", {"open": False})
         await expect(page.locator("#view .bar-value").first).to_have_text("3 (60%)")
         assert await every_page(page, SHORT_OPTIONS, chart_drawn=True) == 1
+        await watch.step(page, f"presenter-short-after-k-{height}p", full=False)
         if SHOTS is not None and height < 2000:
             await page.screenshot(path=str(SHOTS / f"presenter-short-after-k-{height}p.png"))
 
@@ -296,6 +286,7 @@ async def test_longest_content_fits_before_and_after_k(
         await expect(page.locator("#qr-big")).to_be_hidden()
         await page.keyboard.press("d")
         await expect(page.locator("body")).to_have_class("page page-presenter theme-dark")
+        await watch.step(page, f"presenter-dark-{height}p", full=False)
         if SHOTS is not None and height == 720:
             await page.screenshot(path=str(SHOTS / "presenter-dark-720p.png"))
         await page.keyboard.press("ArrowLeft")
@@ -304,32 +295,24 @@ async def test_longest_content_fits_before_and_after_k(
         await expect(page.locator("#prompt")).to_have_text("Which area matters most?")
         for ws in phones:
             await ws.close()
-        assert not errors
-        await context.close()
 
 
-async def test_a_question_current_but_not_open_and_full_screen(
-    browser: Browser, server_process: ServerProcess
-) -> None:
+async def test_a_question_current_but_not_open_and_full_screen(watch: Watch) -> None:
     """A question made current without being opened shows its options and no k notice (nothing is
     counted yet); opened, the notice comes. F enters full screen and the controls are hidden; F again
     leaves it. Headless Chromium enters real full screen (`document.fullscreenElement` is the page), so
     this asserts that state and what the page's `:fullscreen` rule does with it (the controls are not
     displayed), not only a class the page sets."""
-    async with httpx.AsyncClient(base_url=server_process.http) as client:
+    server = watch.server
+    async with httpx.AsyncClient(base_url=server.http) as client:
         r = await client.post(
             "/api/auth/token", data={"username": "facilitator@example.org", "password": PASSWORD}
         )
-        room = Room(server_process, client, {"Authorization": f"Bearer {r.json()['access_token']}"})
+        room = Room(server, client, {"Authorization": f"Bearer {r.json()['access_token']}"})
         room.session = await room.call(
             "POST", "/api/sessions", {"title": "Not open yet", "settings": {"min_group": K}}
         )
-        context = await browser.new_context(
-            base_url=server_process.http, viewport={"width": 1280, "height": 720}
-        )
-        page = await context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page = await watch.new_page(viewport={"width": 1280, "height": 720})
         await page.goto("/login?next=/presenter/" + room.session["id"])
         await page.fill("#username", "facilitator@example.org")
         await page.fill("#password", PASSWORD)
@@ -355,6 +338,7 @@ async def test_a_question_current_but_not_open_and_full_screen(
         await expect(page.locator("#k-notice")).to_be_hidden()
         await page.wait_for_timeout(500)  # results of the question arriving late do not bring it back
         await expect(page.locator("#k-notice")).to_be_hidden()
+        await watch.step(page, "presenter-current-not-open", full=False)
 
         # F: full screen without the controls; F again: back, with them.
         await expect(page.locator("#controls")).to_be_visible()
@@ -363,9 +347,8 @@ async def test_a_question_current_but_not_open_and_full_screen(
         await expect(page.locator("#controls")).to_be_hidden()
         await expect(page.locator("#fullscreen")).to_contain_text("Exit full screen")
         await expect(page.locator("#prompt")).to_be_visible()
+        await watch.step(page, "presenter-full-screen", full=False)
         await page.keyboard.press("f")
         await page.wait_for_function("document.fullscreenElement === null")
         await expect(page.locator("#controls")).to_be_visible()
         await expect(page.locator("#fullscreen")).to_contain_text("Full screen")
-        assert not errors
-        await context.close()

@@ -1,9 +1,9 @@
 """A safe page, in Chromium against `thirdspace serve`: the Content-Security-Policy stays
 `default-src 'self'` with no inline script or style and no violation is reported; script and HTML
 payloads typed into every free-text field (session title, the information sheet's Markdown, a prompt,
-option labels, statements, word-cloud entries, open answers, comments, Q&A questions, round prompts,
-notes, broadcasts and private messages) show as text in the phone, the presenter and the console and
-never run.
+option labels, statements, ranking options, word-cloud entries, open answers, comments, Q&A questions,
+round prompts, group names, notes, broadcasts and private messages) show as text in the phone, the
+presenter, the console and the console's list of sessions, and never run.
 
 A payload that ran would open a dialog (`alert`), set the harness's `window.__xss` trap, or load
 `src=x` (a 404): the harness (tests/e2e/conftest.py) reports each as a problem and fails the test."""
@@ -36,6 +36,7 @@ WORD = "<svg/onload=alert('xss-word')>"
 OPEN = "<img src=x onerror=\"window.__xss='open'\"> [link](javascript:alert('xss-open'))"
 COMMENT = "<iframe src=\"javascript:alert('xss-comment')\"></iframe>"
 QA = "<a href=\"javascript:alert('xss-qa')\">click me</a>"
+RANK = "<img src=x onerror=\"window.__xss='rank'\">rank"
 
 NO_ACTIVE_CONTENT = """() => {
   const found = [];
@@ -127,8 +128,10 @@ async def test_payloads_in_every_free_text_field_show_as_text_and_never_run(watc
     cloud = await add_question(console, "Word cloud", "A word", {})
     wall = await add_question(console, "Open text", "Your idea", {})
     qa = await add_question(console, "Q&A", "Ask", {})
+    ranking = await add_question(console, "Ranking", "Order", {"#q-ranking-options": f"{RANK}\nSafe rank"})
     await expect(console.locator("#questions")).to_contain_text(OPTION)
     await expect(console.locator("#questions")).to_contain_text(STATEMENT)
+    await expect(console.locator("#questions")).to_contain_text(RANK)
     await watch.step(console, "console-questions")
 
     presenter = await console.context.new_page()
@@ -216,10 +219,31 @@ async def test_payloads_in_every_free_text_field_show_as_text_and_never_run(watc
     await expect(console.locator("#mod-entries")).to_contain_text(QA)
     await watch.step(presenter, "presenter-qa", full=False)
     await watch.step(phones[1], "phone-qa")
+
+    # Ranking: the payload option ranked first by everyone, on the phones, the presenter and its text.
+    await start(ranking)
+    for phone in phones:
+        await expect(phone.locator("#prompt")).to_have_text("Order")
+        for label in (RANK, "Safe rank"):
+            await phone.locator(".rank-pool button").filter(has_text=label).click()
+        await expect(phone.locator(".rank-list")).to_contain_text(RANK)
+        await send(phone)
+    await close(ranking)
+    await expect(presenter.locator("#view .rank-label")).to_have_text([RANK, "Safe rank"])
+    await expect(presenter.locator("#results-text li").first).to_have_text(
+        f"{RANK}: mean rank 1; 1st 3, 2nd 0."
+    )
+    await watch.step(presenter, "presenter-ranking", full=False)
     await watch.step(console, "console-end")
 
     for page in [console, presenter, *phones]:
         await no_active_content(page)
+
+    # The console's list of sessions shows the title as text.
+    await console.goto("/console")
+    await expect(console.locator(".session-link").filter(has_text=TITLE)).to_have_text(TITLE)
+    await no_active_content(console)
+    await watch.step(console, "console-sessions-list")
 
 
 ROUND_PROMPT = (
@@ -228,13 +252,15 @@ ROUND_PROMPT = (
 NOTE = "<img src=x onerror=\"window.__xss='note'\">note"
 PRIVATE = "<script>alert('xss-private')</script>private"
 BROADCAST = "<b onclick=\"alert('xss-broadcast')\">soon</b>"
+GROUP = "<img src=x onerror=\"alert('xss-group')\">Willow"
 
 
 async def test_payloads_in_round_prompts_notes_broadcasts_and_private_messages_never_run(
     watch: Watch,
 ) -> None:
-    """Issue 12's breakout fields: the round's Markdown prompt, a note on the board (phones, console,
-    presenter's report-back), a broadcast and a private message (phone, console inbox)."""
+    """Issue 12's breakout fields: the round's Markdown prompt, a group's name (phones, console, the
+    presenter's report-back of notes and of a board), a note on the board (phones, console, presenter),
+    a broadcast and a private message (phone, console inbox)."""
     console = await watch.facilitator()
     await console.fill("#title", "Breakout payloads")
     await console.fill("#min_group", "3")
@@ -250,13 +276,16 @@ async def test_payloads_in_round_prompts_notes_broadcasts_and_private_messages_n
 
     await console.select_option("#round-split", "groups")
     await console.fill("#round-count", "1")
-    await console.fill("#round-names", "Willow")
+    await console.fill("#round-names", GROUP)
     await console.fill("#round-prompt", ROUND_PROMPT)
     await console.fill("#round-minutes", "10")
     await console.click("#round-start")
     await expect(console.locator("#round-title")).to_have_text("Round 1 · running")
+    group = console.get_by_role("region", name=GROUP, exact=True)  # the group's card
+    await expect(group.locator("h4")).to_have_text(f"{GROUP} · 2 people")
     for phone in phones:
         await expect(phone.locator("#breakout")).to_be_visible()
+        await expect(phone.locator("#breakout-title")).to_have_text(GROUP)
         prompt = phone.locator("#breakout-prompt")
         await expect(prompt.locator("strong")).to_have_text("now")  # Markdown rendered, markup not
         await expect(prompt).to_contain_text("go")
@@ -266,7 +295,7 @@ async def test_payloads_in_round_prompts_notes_broadcasts_and_private_messages_n
     await phones[0].click("#note-send")
     await expect(phones[0].locator("#note-status")).to_have_text("Note posted ✓")
     await expect(phones[1].locator("#breakout-board li")).to_contain_text(NOTE)
-    await expect(console.locator('.group-card[aria-label="Willow"] .board-note')).to_contain_text(NOTE)
+    await expect(group.locator(".board-note")).to_contain_text(NOTE)
 
     await console.fill("#round-broadcast", BROADCAST)
     await console.click("#round-broadcast-send")
@@ -279,12 +308,20 @@ async def test_payloads_in_round_prompts_notes_broadcasts_and_private_messages_n
     await expect(phones[1].locator("#private-status")).to_contain_text("Sent ✓")
     await expect(console.locator("#inbox li")).to_contain_text(PRIVATE)
 
-    await console.locator('.group-card[aria-label="Willow"] input[type=checkbox]').check()
+    await group.locator("input[type=checkbox]").check()
     await console.click("#report-notes")
     await expect(presenter.locator("#report")).to_contain_text(NOTE)
+    await expect(presenter.locator("#report .report-notes li").first).to_contain_text(f"{GROUP} · +1 · 0")
     assert "private" not in (await presenter.locator("body").inner_text())
     await watch.step(phones[1], "phone-breakout-payloads")
     await watch.step(console, "console-breakout-payloads")
     await watch.step(presenter, "presenter-report-payloads", full=False)
     for page in [console, presenter, *phones]:
         await no_active_content(page)
+
+    # The group's board on the presenter: its name as the heading.
+    await group.get_by_role("button", name="Show this board on screen").click()
+    await expect(presenter.locator("#report h2")).to_have_text(GROUP)
+    await expect(presenter.locator("#report")).to_contain_text(NOTE)
+    await watch.step(presenter, "presenter-board-payloads", full=False)
+    await no_active_content(presenter)

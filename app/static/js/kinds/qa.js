@@ -202,10 +202,16 @@ export function createView(q, ctx = {}) {
         list,
         rest,
         (e) => e.id,
-        () => el('li', { class: 'qa-row' }, el('span', { class: 'qa-votes' }), el('span', { class: 'qa-text' })),
+        // The drawn count (and its ▲) is hidden from screen readers, which read "question (n votes)"
+        // instead: an aria-label on a plain span is not read, and the ▲ would be read as a shape.
+        () => el('li', { class: 'qa-row' },
+          el('span', { class: 'qa-votes', 'aria-hidden': 'true' }),
+          el('span', { class: 'qa-text' }),
+          el('span', { class: 'qa-votes-read visually-hidden' })),
         (row, e) => {
-          row.querySelector('.qa-votes').textContent = String(Number(e.votes) || 0);
-          row.querySelector('.qa-votes').setAttribute('aria-label', plural(Number(e.votes) || 0, 'vote', 'votes'));
+          const votes = Number(e.votes) || 0;
+          row.querySelector('.qa-votes').textContent = String(votes);
+          row.querySelector('.qa-votes-read').textContent = ` (${plural(votes, 'vote', 'votes')})`;
           row.querySelector('.qa-text').textContent = e.answered ? `${e.text} (answered)` : e.text;
           row.classList.toggle('is-answered', !!e.answered);
         },

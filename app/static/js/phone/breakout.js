@@ -100,21 +100,26 @@ export function mountBreakout({ send }) {
     const group = round && round.group;
     const mine = group && (group.mine || []).includes(note.id);
     const plussed = group && (group.plussed || []).includes(note.id);
+    let action = 'give this note a +1';
+    if (mine) action = 'your note';
+    else if (plussed) action = 'you gave it a +1';
+    // aria-disabled, not disabled: a +1 given stays focusable, so the focus stays on it (renderBoard).
     const button = el(
       'button',
       {
         type: 'button',
         class: 'plus',
         'aria-pressed': plussed ? 'true' : 'false',
-        disabled: Boolean(mine || plussed),
+        'aria-disabled': mine || plussed ? 'true' : null,
         // The name starts with the visible text (WCAG 2.5.3, axe label-content-name-mismatch).
-        'aria-label': `+1 · ${note.plus}, ${mine ? 'your note' : 'give this note a +1'}`,
+        'aria-label': `+1 · ${note.plus}, ${action}`,
         dataset: { note: note.id },
       },
       `+1 · ${note.plus}`,
     );
     button.addEventListener('click', () => {
-      button.disabled = true;
+      if (button.getAttribute('aria-disabled') === 'true') return;
+      button.setAttribute('aria-disabled', 'true');
       post('plus', { note_id: note.id });
     });
     return el('li', { class: mine ? 'board-note mine' : 'board-note', dataset: { note: note.id } },
@@ -123,7 +128,15 @@ export function mountBreakout({ send }) {
 
   function renderBoard() {
     const notes = (round && round.group && round.group.notes) || [];
+    // The board is drawn again on every note and +1 in the group: a +1 that had the focus keeps it
+    // (WCAG 2.4.3), instead of the focus falling back to the top of the page.
+    const active = document.activeElement;
+    const focused = active && board.contains(active) ? active.dataset.note : null;
     board.replaceChildren(...notes.map(renderNote));
+    if (focused) {
+      const again = board.querySelector(`button[data-note="${CSS.escape(focused)}"]`);
+      if (again) again.focus();
+    }
     show(boardEmpty, notes.length === 0);
   }
 
