@@ -142,13 +142,15 @@ class BreakoutLive:
         except ValidationError:
             self._refuse(link, message, f"malformed_{message.type.replace('.', '_')}", malformed)
             return
-        future: asyncio.Future[service.Refused | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[service.Refused | str | None] = asyncio.get_running_loop().create_future()
         self.writer.put(_Pending(link, message, data, future))
-        refused = await future
-        if refused is not None:
-            self._refuse(link, message, refused.code, refused.message)
+        outcome = await future
+        if isinstance(outcome, service.Refused):
+            self._refuse(link, message, outcome.code, outcome.message)
         elif message.id is not None:
-            link.sub.deliver(encode(f"{message.type}.ack", {"id": message.id}))
+            # A new note's ack names it, so the author's board marks it as theirs at once (no +1 on it).
+            ack = {"id": message.id} if outcome is None else {"id": message.id, "note_id": outcome}
+            link.sub.deliver(encode(f"{message.type}.ack", ack))
 
     @staticmethod
     async def apply(db: Any, link: PhoneLink, message: ClientMessage, data: Any) -> None:
@@ -264,7 +266,7 @@ class _Pending:
     link: PhoneLink
     message: ClientMessage
     data: Any
-    done: asyncio.Future[service.Refused | None]
+    done: asyncio.Future[service.Refused | str | None]
 
 
 SERVER_ERROR = service.Refused("server_error", "This could not be saved; please send it again.")
@@ -286,7 +288,7 @@ class BreakoutWriter(GroupCommit[_Pending]):
         self._put(pending)
 
     async def _write(self, batch: list[_Pending]) -> None:
-        outcomes: dict[int, service.Refused | None] = {}
+        outcomes: dict[int, service.Refused | str | None] = {}
         # Notes, the bulk of a busy round, are judged and inserted together; the rest one by one.
         notes = [i for i, p in enumerate(batch) if isinstance(p.data, NoteIn)]
         async with self._database.session() as db:

@@ -1177,11 +1177,13 @@ class NoteRequest:
     text: str
 
 
-async def add_notes(db: AsyncSession, requests: list[NoteRequest]) -> list[Refused | None]:
+async def add_notes(db: AsyncSession, requests: list[NoteRequest]) -> list[Refused | str | None]:
     """Many phones' notes in a handful of statements (the writer's batch): everything they are judged
     against is read at once, the accepted ones inserted in one statement. The same checks and codes as
-    `add_note`; an id committed before (or earlier in the batch) is a replay: acked, not stored."""
-    outcomes: list[Refused | None] = [None] * len(requests)
+    `add_note`; an id committed before (or earlier in the batch) is a replay: acked, not stored. Each
+    outcome: a refusal, the new note's id (so the ack tells the author which note is theirs), or None
+    for a replay."""
+    outcomes: list[Refused | str | None] = [None] * len(requests)
     pids = {r.participant_id for r in requests}
     rids = {r.round_id for r in requests}
     participants = {
@@ -1255,9 +1257,10 @@ async def add_notes(db: AsyncSession, requests: list[NoteRequest]) -> list[Refus
             outcomes[i] = refused
             continue
         seen.add(key)
+        outcomes[i] = new_id()
         rows.append(
             {
-                "id": new_id(),
+                "id": outcomes[i],
                 "round_id": request.round_id,
                 "group_id": group_id,
                 "participant_id": request.participant_id,

@@ -116,8 +116,12 @@ class TestPlus:
         a, b = room.phones
         for phone in room.phones:
             await _state(phone, first["id"])
-        await a.acked("note", {"round_id": first["id"], "text": "Idea"}, "n1")
+        ack = await a.request("note", {"round_id": first["id"], "text": "Idea"}, "n1")
         note = (await b.expect("note.new"))["data"]
+        # The author's ack names the new note, so its phone knows the note is its own at once.
+        assert (ack["type"], ack["data"]) == ("note.ack", {"id": "n1", "note_id": note["id"]}), ack
+        replay = await a.request("note", {"round_id": first["id"], "text": "Idea"}, "n1")
+        assert replay["type"] == "note.ack" and replay["data"] == {"id": "n1"}, replay
         await b.acked("plus", {"note_id": note["id"]}, "p1")
         await b.acked("plus", {"note_id": note["id"]}, "p1")  # the same id: its ack again
         await _refused(b, "plus", {"note_id": note["id"]}, "p2", "already_plussed")

@@ -85,6 +85,10 @@ async def test_a_round_with_three_phones_and_the_console(watch: Watch) -> None:
     await pair[0].fill("#note-text", "Fix the paths in North park")
     await pair[0].click("#note-send")
     await expect(pair[0].locator("#note-status")).to_have_text("Note posted ✓")
+    # The author's own note is marked theirs at once (the ack names it): its +1 cannot be pressed.
+    own = pair[0].locator("#breakout-board li", has_text="Fix the paths in North park").get_by_role("button")
+    await expect(own).to_have_attribute("aria-disabled", "true")
+    await expect(own).to_have_accessible_name("+1 · 0, your note")
     note = pair[1].locator("#breakout-board li", has_text="Fix the paths in North park")
     await note.get_by_role("button").click()
     await expect(note.get_by_role("button")).to_have_text("+1 · 1")

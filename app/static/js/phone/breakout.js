@@ -259,6 +259,11 @@ export function mountBreakout({ send }) {
     'note.ack'(ack) {
       const entry = settled(ack);
       if (!entry) return;
+      if (ack.note_id && round && round.group) {
+        // The server names the new note: it is this phone's own, so it takes no +1 from here.
+        round.group.mine = [...(round.group.mine || []), ack.note_id];
+        renderBoard();
+      }
       noteText.value = '';
       noteCounter.update();
       setText(noteStatus, 'Note posted ✓');
