@@ -20,7 +20,7 @@ from app.api.sessions import links, session_public
 from app.auth import security
 from app.auth import service as auth_service
 from app.auth.deps import CSRF_COOKIE, LOGIN_COOKIE, account_from_token
-from app.auth.models import Account
+from app.auth.models import Account, Role
 from app.db import Db
 from app.errors import AppError, ErrorPublic
 from app.polls import sections as sections_service
@@ -241,7 +241,14 @@ async def console_index(request: Request, db: Db) -> Response:
     return _render(
         request,
         "console_index.html",
-        {"user": {"email": account.email}, "sessions": sessions, "shared": shared, "csrf_token": csrf},
+        {
+            "user": {"email": account.email},
+            "sessions": sessions,
+            "shared": shared,
+            "csrf_token": csrf,
+            # A researcher reads what is shared with them; the forms to make sessions would only be refused.
+            "can_create": account.role in (Role.facilitator.value, Role.admin.value),
+        },
     )
 
 

@@ -80,6 +80,19 @@ class TestRoles:
         r = await api.client.post("/api/sessions", json={"title": "Workshop"}, headers=auth)
         assert_error(r, 403, "forbidden")
 
+    async def test_a_researchers_console_offers_no_form_it_would_refuse(self, api: Api) -> None:
+        """/console for a researcher lists what is shared with them and no New session or template
+        form (the API refuses a researcher's session with 403); a facilitator's has both forms."""
+        await cookie_login(api.client, await api.create_account(role=Role.researcher))
+        page = (await api.client.get("/console")).text
+        assert 'id="new-session"' not in page and 'id="import-template"' not in page
+        assert "console_index.js" not in page and "Create one below" not in page
+        assert "sessions a facilitator shares with you" in page
+        api.client.cookies.clear()
+        await cookie_login(api.client, await api.create_account())
+        page = (await api.client.get("/console")).text
+        assert 'id="new-session"' in page and 'id="import-template"' in page
+
     async def test_admin_can_create_a_session(self, api: Api) -> None:
         auth = await api.quick_facilitator(role=Role.admin)
         r = await api.client.post("/api/sessions", json={"title": "Workshop"}, headers=auth)
