@@ -272,30 +272,6 @@ class TestDemo:
         # The same session both times: a second run creates nothing new.
         assert re.findall(r"/j/\d{8}", cli.out) == re.findall(r"/j/\d{8}", first)
 
-    def test_more_than_one_worker_on_sqlite_is_refused(
-        self, migrated: Cli, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        monkeypatch.setenv("THIRDSPACE_BROKER_URL", "redis://127.0.0.1:6379/0")
-        get_settings.cache_clear()
-        assert migrated.run("serve", "--workers", "2") == 2
-        assert "--workers above 1 needs PostgreSQL" in migrated.err
-
-    def test_an_unreachable_redis_is_refused_with_a_sentence(
-        self, migrated: Cli, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        with socket.socket() as s:  # a port nothing listens on
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        monkeypatch.setenv("THIRDSPACE_BROKER_URL", f"redis://127.0.0.1:{port}/0")
-        get_settings.cache_clear()
-        assert migrated.run("serve") == 2
-        assert "does not answer" in migrated.err
-        assert "Traceback" not in migrated.err
-
-    def test_zero_workers_is_refused(self, migrated: Cli) -> None:
-        assert migrated.run("serve", "--workers", "0") == 2
-        assert "--workers must be 1 or more" in migrated.err
-
     def test_unmigrated_database_is_refused(self, cli: Cli) -> None:
         assert cli.run("demo") == 2
         assert "thirdspace migrate" in cli.err

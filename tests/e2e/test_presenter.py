@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -192,18 +194,18 @@ async def every_page(page: Page, options: list[str], *, chart_drawn: bool) -> in
     return pages
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (3840, 2160)], ids=["720p", "1080p", "4k"])
-async def test_longest_content_fits_before_and_after_k(watch: Watch, size: tuple[int, int]) -> None:
-    width, height = size
-    assert len(LONG_PROMPT) == 500, "the longest prompt the server takes (Prompt in app/polls/schemas.py)"
-    server = watch.server
-    async with httpx.AsyncClient(base_url=server.http) as client:
+@asynccontextmanager
+async def presenter_of_new_session(
+    watch: Watch, title: str, width: int, height: int
+) -> AsyncIterator[tuple[Room, Page]]:
+    """A new session of k = K, and its presenter logged in and connected at this size."""
+    async with httpx.AsyncClient(base_url=watch.server.http) as client:
         r = await client.post(
             "/api/auth/token", data={"username": "facilitator@example.org", "password": PASSWORD}
         )
-        room = Room(server, client, {"Authorization": f"Bearer {r.json()['access_token']}"})
+        room = Room(watch.server, client, {"Authorization": f"Bearer {r.json()['access_token']}"})
         room.session = await room.call(
-            "POST", "/api/sessions", {"title": "Longest content", "settings": {"min_group": K}}
+            "POST", "/api/sessions", {"title": title, "settings": {"min_group": K}}
         )
         page = await watch.new_page(viewport={"width": width, "height": height})
         await page.goto("/login?next=/presenter/" + room.session["id"])
@@ -211,7 +213,15 @@ async def test_longest_content_fits_before_and_after_k(watch: Watch, size: tuple
         await page.fill("#password", PASSWORD)
         await page.click("button[type=submit]")
         await expect(page.locator("#conn")).to_have_text("Connected")
+        yield room, page
 
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (3840, 2160)], ids=["720p", "1080p", "4k"])
+async def test_longest_content_fits_before_and_after_k(watch: Watch, size: tuple[int, int]) -> None:
+    width, height = size
+    assert len(LONG_PROMPT) == 500, "the longest prompt the server takes (Prompt in app/polls/schemas.py)"
+    server = watch.server
+    async with presenter_of_new_session(watch, "Longest content", width, height) as (room, page):
         # The join strip: no scheme, never broken inside a word.
         strip = await page.locator(".join-strip").inner_text()
         assert "http://" not in strip and f"127.0.0.1:{server.port}" in strip
@@ -303,22 +313,7 @@ async def test_a_question_current_but_not_open_and_full_screen(watch: Watch) -> 
     leaves it. Headless Chromium enters real full screen (`document.fullscreenElement` is the page), so
     this asserts that state and what the page's `:fullscreen` rule does with it (the controls are not
     displayed), not only a class the page sets."""
-    server = watch.server
-    async with httpx.AsyncClient(base_url=server.http) as client:
-        r = await client.post(
-            "/api/auth/token", data={"username": "facilitator@example.org", "password": PASSWORD}
-        )
-        room = Room(server, client, {"Authorization": f"Bearer {r.json()['access_token']}"})
-        room.session = await room.call(
-            "POST", "/api/sessions", {"title": "Not open yet", "settings": {"min_group": K}}
-        )
-        page = await watch.new_page(viewport={"width": 1280, "height": 720})
-        await page.goto("/login?next=/presenter/" + room.session["id"])
-        await page.fill("#username", "facilitator@example.org")
-        await page.fill("#password", PASSWORD)
-        await page.click("button[type=submit]")
-        await expect(page.locator("#conn")).to_have_text("Connected")
-
+    async with presenter_of_new_session(watch, "Not open yet", 1280, 720) as (room, page):
         # Open: the k notice says when results appear.
         await room.question("Open now?", SHORT_OPTIONS)
         await expect(page.locator("#k-notice")).to_have_text(
