@@ -234,7 +234,7 @@ async def console_index(request: Request, db: Db) -> Response:
         }
         for s in await sessions_service.list_owned(db, owner=account)
     ]
-    shared = [
+    readable = [
         {"id": s.id, "title": s.title, "closed": s.closed}
         for s in await sessions_service.list_shared(db, account=account)
     ]
@@ -244,7 +244,7 @@ async def console_index(request: Request, db: Db) -> Response:
         {
             "user": {"email": account.email},
             "sessions": sessions,
-            "shared": shared,
+            "shared_with_me": readable,
             "csrf_token": csrf,
             # A researcher reads what is shared with them; the forms to make sessions would only be refused.
             "can_create": account.role in (Role.facilitator.value, Role.admin.value),

@@ -83,11 +83,19 @@ class TestRoles:
     async def test_a_researchers_console_offers_no_form_it_would_refuse(self, api: Api) -> None:
         """/console for a researcher lists what is shared with them and no New session or template
         form (the API refuses a researcher's session with 403); a facilitator's has both forms."""
-        await cookie_login(api.client, await api.create_account(role=Role.researcher))
+        researcher = await api.create_account(role=Role.researcher)
+        owner = await api.quick_facilitator()
+        session = await api.create_session(owner)
+        r = await api.client.post(
+            f"/api/sessions/{session['id']}/researchers", json={"email": researcher}, headers=owner
+        )
+        assert r.status_code == 201, r.text
+        await cookie_login(api.client, researcher)
         page = (await api.client.get("/console")).text
         assert 'id="new-session"' not in page and 'id="import-template"' not in page
         assert "console_index.js" not in page and "Create one below" not in page
         assert "sessions a facilitator shares with you" in page
+        assert "Shared with you as a researcher" in page and "Workshop" in page
         api.client.cookies.clear()
         await cookie_login(api.client, await api.create_account())
         page = (await api.client.get("/console")).text
