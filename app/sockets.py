@@ -17,16 +17,22 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 from starlette.websockets import WebSocketState
 
 from app.auth.deps import LOGIN_COOKIE, account_from_token, bearer_token
+from app.auth.security import hash_participant_token
 from app.breakouts import live as breakouts_live
 from app.breakouts import service as breakouts_service
+from app.breakouts.models import BreakoutRound
 from app.db import Database
 from app.limits import MessageBudget
 from app.polls import aggregation, survey
 from app.polls import mine as polls_mine
 from app.polls import results as polls_results
+from app.polls.models import Answer, Entry
 from app.polls.schemas import AnswerIn, CommentIn, UpvoteIn
 from app.polls.writer import AnswerWriter, MessageType, Outcome
 from app.realtime import channels
@@ -35,7 +41,7 @@ from app.realtime.hub import BrokerUnavailable, Closed, Hub, Subscription
 from app.sessions import service as sessions_service
 from app.sessions.deps import participant_token
 from app.sessions.headcount import headcount, presence_message
-from app.sessions.models import LiveSession
+from app.sessions.models import LiveSession, Participant
 from app.snapshots import current_question, session_state
 
 log = logging.getLogger(__name__)
@@ -260,6 +266,38 @@ def _closes_1011_on_error(handler: SocketHandler) -> SocketHandler:
     return wrapped
 
 
+@dataclass(frozen=True, slots=True)
+class _PhoneOnArrival:
+    participant_id: str
+    has_own: bool  # answers or entries to send back in `answers.mine`
+    round_open: bool  # a breakout round of the session was open
+
+
+async def _phone_of(db: AsyncSession, *, session_id: str, token: str) -> _PhoneOnArrival | None:
+    """The participant holding this token, and what their socket needs to know on arrival, in one
+    statement: in a join burst every phone's socket comes through here."""
+    holder = col(Participant.id)
+    row = (
+        await db.execute(
+            select(
+                holder,
+                exists().where(col(Answer.participant_id) == holder),
+                exists().where(col(Entry.participant_id) == holder, col(Entry.comment).is_(False)),
+                exists().where(
+                    col(BreakoutRound.session_id) == session_id, col(BreakoutRound.closed_at).is_(None)
+                ),
+            ).where(
+                col(Participant.token_hash) == hash_participant_token(token),
+                col(Participant.session_id) == session_id,
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    participant_id, answered, entered, round_open = row
+    return _PhoneOnArrival(participant_id, bool(answered or entered), bool(round_open))
+
+
 @router.websocket("/ws/participant/{session_id}")
 @_closes_1011_on_error
 async def participant_socket(websocket: WebSocket, session_id: str) -> None:
@@ -272,28 +310,32 @@ async def participant_socket(websocket: WebSocket, session_id: str) -> None:
     database: Database = app.state.database
     hub: Hub = app.state.hub
     writer: AnswerWriter = app.state.writer
-    participant_id = None
+    breakouts: breakouts_live.BreakoutLive = app.state.breakouts
+    changes_before = breakouts.changes(session_id)  # before the read: see BreakoutLive.attach
+    found = None
     if token:
         async with database.read_session() as db:
-            participant_id = await sessions_service.participant_id_by_token(
-                db, session_id=session_id, token=token
-            )
-    if participant_id is None:
+            found = await _phone_of(db, session_id=session_id, token=token)
+    if found is None:
         await _refuse(websocket, "join the session first")
         return
+    participant_id = found.participant_id
     await websocket.accept()
     last_seq = _last_seq(websocket)
     async with hub.subscribe(channels.participants(session_id)) as sub:
         app.state.presence.join(session_id)
         try:
             await _send_start(websocket, sub, session_id, to_presenter=False, last_seq=last_seq)
-            # What this phone already sent, after the (shared) snapshot: its own, never cached.
-            async with database.read_session() as db:
-                own = await polls_mine.mine(db, session_id=session_id, participant_id=participant_id)
-            if own["answers"] or own["entries"]:  # a new phone has nothing to be told
-                sub.deliver(encode("answers.mine", own))
-            breakouts: breakouts_live.BreakoutLive = app.state.breakouts
-            link = await breakouts.attach(sub, session_id, participant_id)
+            # What this phone already sent, after the (shared) snapshot: its own, never cached. A new
+            # phone has nothing to be told, and is not asked.
+            if found.has_own:
+                async with database.read_session() as db:
+                    own = await polls_mine.mine(db, session_id=session_id, participant_id=participant_id)
+                if own["answers"] or own["entries"]:
+                    sub.deliver(encode("answers.mine", own))
+            link = await breakouts.attach(
+                sub, session_id, participant_id, no_round_at=None if found.round_open else changes_before
+            )
             try:
                 limits = app.state.settings
                 budget = MessageBudget(

@@ -82,10 +82,10 @@ async def join(request: Request, response: Response, body: JoinRequest) -> JoinP
         )
         if joined is None:  # the session closed a moment ago
             raise unknown_code()
-        if live.consent_version is None:
+        if live.consent_version is None and joined.round_open:
             # A late joiner goes to the smallest group of an open breakout round at once.
-            await request.app.state.breakouts.place(live.id, joined[0])
-        token, agreed = joined[1], False
+            await request.app.state.breakouts.place(live.id, joined.participant_id)
+        token, agreed = joined.token, False
         request.app.state.presence.touch(live.id)  # one more joined: screens say so within a second
     response.set_cookie(
         participant_cookie(live.id),

@@ -44,12 +44,13 @@ PHONE_MESSAGES: dict[str, tuple[type[BaseModel], str]] = {
 }
 # These need an id (their reply is an ack or an error); choosing and declining may go without one.
 NEEDS_ID = {"note", "plus", "private"}
+NO_ROUND = encode("round.state", {"round": None})
 
 
 class PhoneLink:
     """One phone socket as the breakout side knows it."""
 
-    __slots__ = ("group_channel", "last", "participant_id", "session_id", "sub")
+    __slots__ = ("group_channel", "hinted", "last", "participant_id", "session_id", "sub")
 
     def __init__(self, sub: Subscription, session_id: str, participant_id: str) -> None:
         self.sub = sub
@@ -57,6 +58,8 @@ class PhoneLink:
         self.participant_id = participant_id
         self.group_channel: str | None = None
         self.last: str | None = None
+        # Attached on a "no round" hint, without a read: the next change looks whether to place it.
+        self.hinted = False
 
 
 class BreakoutLive:
@@ -67,6 +70,9 @@ class BreakoutLive:
         self._hub = hub
         self._timer_seconds = timer_seconds
         self._phones: dict[str, set[PhoneLink]] = defaultdict(set)
+        # How many `breakouts.changed` of each session this process has taken in (never reset): a phone
+        # that read "no round open" with the count at n, attached while it is still n, needs no read.
+        self._changes: defaultdict[str, int] = defaultdict(int)
         self._tasks: list[asyncio.Task[None]] = []
         self.writer = BreakoutWriter(database, hub, batch_max=batch_max)
 
@@ -89,11 +95,26 @@ class BreakoutLive:
 
     # Phones ---------------------------------------------------------------------------------------
 
-    async def attach(self, sub: Subscription, session_id: str, participant_id: str) -> PhoneLink:
+    def changes(self, session_id: str) -> int:
+        """The count of the session's `breakouts.changed` taken in so far (for `attach`'s hint)."""
+        return self._changes.get(session_id, 0)
+
+    async def attach(
+        self, sub: Subscription, session_id: str, participant_id: str, *, no_round_at: int | None = None
+    ) -> PhoneLink:
         """Register a phone's socket, place it if a round is open and it has no place yet (a late
-        joiner), then send its `round.state` (after `session.state`)."""
+        joiner), then send its `round.state` (after `session.state`).
+
+        `no_round_at`: the caller read that the session had no open round when `changes(session_id)`
+        was this. If no change has come in since, the phone is told "no round" without a read (a join
+        burst's thousands of phones); a change that comes in later refreshes this phone with the rest."""
         link = PhoneLink(sub, session_id, participant_id)
         self._phones[session_id].add(link)
+        if no_round_at is not None and no_round_at == self.changes(session_id):
+            link.last = NO_ROUND
+            link.hinted = True
+            sub.deliver(NO_ROUND)
+            return link
         async with self._database.read_session() as db:
             found = await service.open_round(db, session_id=session_id)
             placed = (
@@ -191,6 +212,19 @@ class BreakoutLive:
             states = await service.phone_states(
                 db, session_id=session_id, participant_ids={link.participant_id for link in links}
             )
+            unplaced: set[str] = set()
+            hinted = [link for link in links if link.hinted] if only is None else []
+            # A phone attached on the hint while a round was being opened may have been left out of it
+            # (it saw no round; the round's placement did not see the phone). The first change that
+            # shows an open round settles it: any later round sees the phone when it opens.
+            if hinted and await service.open_round(db, session_id=session_id) is not None:
+                outside = {link.participant_id for link in hinted if not states[link.participant_id]["round"]}
+                if outside:
+                    unplaced = await service.eligible_ids(db, session_id, outside)
+                for link in hinted:
+                    link.hinted = False
+        for participant_id in unplaced:
+            await self.place(session_id, participant_id)
         moved = False
         for link in links:
             state = states.get(link.participant_id, {"round": None})
@@ -226,6 +260,9 @@ class BreakoutLive:
                         if isinstance(more, Closed):
                             break
                         sessions.add(json.loads(more)["data"]["session_id"])
+                    for session_id in sessions:
+                        # Counted before the read, so a phone attaching meanwhile reads for itself.
+                        self._changes[session_id] += 1
                     for session_id in sessions:
                         try:
                             await self._refresh(session_id)

@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from app.auth.security import hash_participant_token
 from app.batching import QUEUE_MAX, GroupCommit, Refusal
+from app.breakouts.models import BreakoutRound
 from app.db import Database, new_id, utcnow
 from app.errors import AppError
 from app.sessions.models import LiveSession, Participant
@@ -62,13 +63,24 @@ class OpenSessionsByCode:
         return found
 
 
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """A new participant: their id and token, and whether their session had a breakout round open when
+    they were saved (only then is there a group to put them in at once)."""
+
+    participant_id: str
+    token: str
+    round_open: bool
+
+
 @dataclass(slots=True)
 class _Join:
     session_id: str
     participant_id: str
     token_hash: str
     withdrawal_code_hash: str | None
-    done: asyncio.Future[bool]
+    # None: the session closed meanwhile; else whether a breakout round was open.
+    done: asyncio.Future[bool | None]
 
 
 class JoinWriter(GroupCommit[_Join]):
@@ -78,19 +90,18 @@ class JoinWriter(GroupCommit[_Join]):
         super().__init__(batch_max=batch_max, queue_max=queue_max)
         self._database = database
 
-    async def join(
-        self, *, session_id: str, withdrawal_code_hash: str | None = None
-    ) -> tuple[str, str] | None:
-        """A new participant of an open session: (participant id, token), the token 256 random bits of
-        which only the SHA-256 is stored, with the hash of their withdrawal code when it comes at join.
-        None when the session closed meanwhile."""
+    async def join(self, *, session_id: str, withdrawal_code_hash: str | None = None) -> Joined | None:
+        """A new participant of an open session, with a token of 256 random bits of which only the
+        SHA-256 is stored, and the hash of their withdrawal code when it comes at join. None when the
+        session closed meanwhile."""
         token = secrets.token_urlsafe(32)
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
         participant_id = new_id()
         self._put(
             _Join(session_id, participant_id, hash_participant_token(token), withdrawal_code_hash, done)
         )
-        return (participant_id, token) if await done else None
+        round_open = await done
+        return None if round_open is None else Joined(participant_id, token, round_open)
 
     async def _write(self, batch: list[_Join]) -> None:
         now = utcnow()
@@ -117,10 +128,22 @@ class JoinWriter(GroupCommit[_Join]):
             ]
             if rows:
                 await db.execute(insert(Participant), rows)
+            # Read after the insert, in its transaction: a round opened before this commit is seen here;
+            # one opened after it places these participants itself. (The phone's socket looks again.)
+            in_rounds: set[str] = set()
+            if rows:
+                in_rounds.update(
+                    await db.scalars(
+                        select(col(BreakoutRound.session_id)).where(
+                            col(BreakoutRound.session_id).in_(open_ids),
+                            col(BreakoutRound.closed_at).is_(None),
+                        )
+                    )
+                )
             await db.commit()
         for j in batch:
             if not j.done.done():
-                j.done.set_result(j.session_id in open_ids)
+                j.done.set_result(j.session_id in in_rounds if j.session_id in open_ids else None)
 
     def _refuse(self, item: _Join, why: Refusal) -> None:
         item.done.set_exception(

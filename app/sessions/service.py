@@ -285,16 +285,6 @@ async def participant_by_token(db: AsyncSession, *, session_id: str, token: str)
     return result.scalar_one_or_none()
 
 
-async def participant_id_by_token(db: AsyncSession, *, session_id: str, token: str) -> str | None:
-    """The id of this session's participant holding this token (one indexed lookup, no ORM object)."""
-    return await db.scalar(
-        select(col(Participant.id)).where(
-            col(Participant.token_hash) == hash_participant_token(token),
-            col(Participant.session_id) == session_id,
-        )
-    )
-
-
 def needs_consent(live: LiveSession, participant: Participant) -> bool:
     """Whether the participant must agree before answering: the session has a sheet and they agreed to
     none of its versions (one who agreed to an earlier version keeps it)."""

@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
+from app.breakouts import service
 from app.breakouts.models import BreakoutMember, BreakoutNote, NotePlus, PrivateMessage
 from tests.factories import Api, Socket
 
@@ -224,6 +226,32 @@ class TestDecline:
         assert (r.json()["groups"][0]["size"], r.json()["plenary"]) == (2, 1)
         await phone.acked("group.rejoin", {"round_id": first["id"]}, "r1")
         assert (await _state(phone, first["id"]))["group"]["id"] == first["groups"][0]["id"]
+
+
+class TestArrival:
+    async def test_a_phone_left_out_of_a_round_opening_as_it_arrived_is_placed_by_that_change(
+        self, live_api: Api, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A phone's socket that read "no round open" is told so without another read; if a round then
+        opens whose placement missed the phone (on PostgreSQL, a round committed just after the phone's
+        read, whose placement ran before the phone's row was visible), the round's change places it."""
+        room = await _room(live_api, 2)
+        joined = await live_api.join(room.session)
+        newcomer_id = await live_api.participant_id(joined)
+        newcomer = await live_api.phone(room.session, joined)
+        assert (await newcomer.expect("round.state"))["data"] == {"round": None}
+        everyone = service.eligible
+
+        async def missing_the_newcomer(db: Any, *, live: Any) -> list[str]:
+            return [pid for pid in await everyone(db, live=live) if pid != newcomer_id]
+
+        monkeypatch.setattr(service, "eligible", missing_the_newcomer)
+        first = await room.start(mode="random", groups=2)
+        shown = await _state(newcomer, first["id"])
+        assert shown["group"] is not None
+        async with live_api.app.state.database.read_session() as db:
+            member = await db.get(BreakoutMember, (first["id"], newcomer_id))
+        assert member is not None and member.group_id == shown["group"]["id"]
 
 
 class TestFacilitator:
