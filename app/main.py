@@ -147,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         app.state.database = database
         app.state.snapshots = BoundedCache(settings.SNAPSHOT_CACHE_MAX)
+        app.state.snapshot_reads = {}  # snapshots being read now: app/sockets.py `_snapshot`
         app.state.hub = hub
         app.state.writer = AnswerWriter(
             database, hub, batch_max=settings.WRITER_BATCH_MAX, queue_max=settings.WRITER_QUEUE_MAX
@@ -222,15 +223,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
 
+    # Routes are matched in order: what every phone calls (the join, its socket) first.
+    app.include_router(participants_api.router)
+    app.include_router(sockets.router)
     app.include_router(auth_api.router)
     app.include_router(structure_api.router)
     app.include_router(sessions_api.router)
     app.include_router(question_edits_api.router)
     app.include_router(entries_api.router)
-    app.include_router(participants_api.router)
     app.include_router(research_api.router)
     app.include_router(breakouts_api.router)
-    app.include_router(sockets.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

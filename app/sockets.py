@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import exists, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, exists, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 from starlette.websockets import WebSocketState
 
@@ -273,25 +273,28 @@ class _PhoneOnArrival:
     round_open: bool  # a breakout round of the session was open
 
 
-async def _phone_of(db: AsyncSession, *, session_id: str, token: str) -> _PhoneOnArrival | None:
+# Built once: a statement reused as is skips building and compiling it again for every socket.
+_HOLDER = col(Participant.id)
+_PHONE_ON_ARRIVAL = select(
+    _HOLDER,
+    exists().where(col(Answer.participant_id) == _HOLDER),
+    exists().where(col(Entry.participant_id) == _HOLDER, col(Entry.comment).is_(False)),
+    exists().where(
+        col(BreakoutRound.session_id) == bindparam("session_id"), col(BreakoutRound.closed_at).is_(None)
+    ),
+).where(
+    col(Participant.token_hash) == bindparam("token_hash"),
+    col(Participant.session_id) == bindparam("session_id"),
+)
+
+
+async def _phone_of(db: AsyncConnection, *, session_id: str, token: str) -> _PhoneOnArrival | None:
     """The participant holding this token, and what their socket needs to know on arrival, in one
     statement: in a join burst every phone's socket comes through here."""
-    holder = col(Participant.id)
-    row = (
-        await db.execute(
-            select(
-                holder,
-                exists().where(col(Answer.participant_id) == holder),
-                exists().where(col(Entry.participant_id) == holder, col(Entry.comment).is_(False)),
-                exists().where(
-                    col(BreakoutRound.session_id) == session_id, col(BreakoutRound.closed_at).is_(None)
-                ),
-            ).where(
-                col(Participant.token_hash) == hash_participant_token(token),
-                col(Participant.session_id) == session_id,
-            )
-        )
-    ).first()
+    found = await db.execute(
+        _PHONE_ON_ARRIVAL, {"session_id": session_id, "token_hash": hash_participant_token(token)}
+    )
+    row = found.first()
     if row is None:
         return None
     participant_id, answered, entered, round_open = row
@@ -314,8 +317,9 @@ async def participant_socket(websocket: WebSocket, session_id: str) -> None:
     changes_before = breakouts.changes(session_id)  # before the read: see BreakoutLive.attach
     found = None
     if token:
-        async with database.read_session() as db:
-            found = await _phone_of(db, session_id=session_id, token=token)
+        # A connection, not an ORM session: one statement, the cheapest read there is.
+        async with database.read_engine.connect() as connection:
+            found = await _phone_of(connection, session_id=session_id, token=token)
     if found is None:
         await _refuse(websocket, "join the session first")
         return
@@ -481,10 +485,29 @@ async def _snapshot(websocket: WebSocket, session_id: str, *, to_presenter: bool
     cache: dict[tuple[str, bool], tuple[int, list[str]]] = app.state.snapshots
     cached = cache.get((session_id, to_presenter))
     if cached is not None and cached[0] == seq:
-        texts = cached[1]
-    else:
+        return seq, cached[1]
+    # The sockets that arrive while one reads this snapshot wait for that read instead of each
+    # reading it too (a join burst is hundreds of sockets in flight when the seq moves on).
+    reads: dict[tuple[str, bool, int], asyncio.Future[list[str] | None]] = app.state.snapshot_reads
+    key = (session_id, to_presenter, seq)
+    shared = reads.get(key)
+    if shared is not None:
+        texts = await asyncio.shield(shared)
+        if texts is not None:
+            return seq, texts
+        # That read failed or was cancelled: read here (an error then reaches this socket too).
+        return seq, await _read_snapshot(app.state.database, session_id, seq, to_presenter=to_presenter)
+    shared = asyncio.get_running_loop().create_future()
+    reads[key] = shared
+    try:
         texts = await _read_snapshot(app.state.database, session_id, seq, to_presenter=to_presenter)
-        cache[(session_id, to_presenter)] = (seq, texts)
+    except BaseException:
+        shared.set_result(None)
+        raise
+    finally:
+        del reads[key]
+    shared.set_result(texts)
+    cache[(session_id, to_presenter)] = (seq, texts)
     return seq, texts
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
+from fastapi import WebSocket
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from app import sockets
 from tests.factories import Api, Socket, choice
 
 
@@ -579,3 +582,56 @@ class TestFlowControl:
             }
         ]
         assert phone.in_flight == ANSWERS_IN_FLIGHT
+
+
+class TestSnapshotReads:
+    """A join burst: hundreds of sockets arrive while the seq moves on; they share one read of it."""
+
+    async def test_sockets_arriving_together_read_the_snapshot_once(
+        self, api: Api, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        real = sockets._read_snapshot
+        reads = 0
+
+        async def slow_read(*args: Any, **kwargs: Any) -> list[str]:
+            nonlocal reads
+            reads += 1
+            await asyncio.sleep(0.05)
+            return await real(*args, **kwargs)
+
+        monkeypatch.setattr(sockets, "_read_snapshot", slow_read)
+        ws = cast(WebSocket, SimpleNamespace(app=api.app))
+        shown = await asyncio.gather(
+            *(sockets._snapshot(ws, session["id"], to_presenter=False) for _ in range(50))
+        )
+        assert reads == 1
+        assert all(one == shown[0] for one in shown)
+        assert json.loads(shown[0][1][0])["type"] == "session.state"
+        assert api.app.state.snapshot_reads == {}
+
+    async def test_when_the_shared_read_fails_the_others_read_for_themselves(
+        self, api: Api, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        session = await api.create_session(await api.quick_facilitator())
+        real = sockets._read_snapshot
+        reads = 0
+
+        async def first_fails(*args: Any, **kwargs: Any) -> list[str]:
+            nonlocal reads
+            reads += 1
+            await asyncio.sleep(0.05)
+            if reads == 1:
+                raise RuntimeError("the database went away")
+            return await real(*args, **kwargs)
+
+        monkeypatch.setattr(sockets, "_read_snapshot", first_fails)
+        ws = cast(WebSocket, SimpleNamespace(app=api.app))
+        shown = await asyncio.gather(
+            *(sockets._snapshot(ws, session["id"], to_presenter=False) for _ in range(5)),
+            return_exceptions=True,
+        )
+        assert isinstance(shown[0], RuntimeError)
+        assert all(not isinstance(one, BaseException) for one in shown[1:])
+        assert reads == 5
+        assert api.app.state.snapshot_reads == {}

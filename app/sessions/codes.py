@@ -27,7 +27,13 @@ def wordlist() -> tuple[str, ...]:
 def new_code() -> str:
     """A fresh code: five words chosen by `secrets`, joined by hyphens."""
     words = wordlist()
-    return "-".join(secrets.choice(words) for _ in range(WORDS_IN_A_CODE))
+    # One draw below 7776^5 read as five base-7776 digits: as uniform as five choices, one syscall.
+    number = secrets.randbelow(len(words) ** WORDS_IN_A_CODE)
+    chosen = []
+    for _ in range(WORDS_IN_A_CODE):
+        number, index = divmod(number, len(words))
+        chosen.append(words[index])
+    return "-".join(chosen)
 
 
 def normalise(code: str) -> str | None:
