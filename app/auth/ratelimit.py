@@ -146,6 +146,10 @@ class TooManyWrongCodes(Exception):
         self.retry_after = retry_after
 
 
+# Keys of the current hour a process remembers of the shared counts (a few MB at most).
+LOCAL_KNOWLEDGE_MAX = 50_000
+
+
 class JoinLimiter:
     """Wrong join codes, limited per address and across all addresses, per hour.
 
@@ -182,6 +186,15 @@ class JoinLimiter:
         self._hour_keys = hour_keys
         self._window = -1
         self._key = b""
+        # What this process already knows of the current hour, so a room's joins make no round trips
+        # to shared counts: "proven" codes (an hour's fact, never undone), and the right joins it
+        # counted per address, whose count stops mattering once the budget reaches its cap.
+        self._proven_here: set[str] = set()
+        self._joins_here: dict[str, int] = {}
+        per_join = budget.per_join
+        self._joins_that_matter = (
+            math.ceil(max(0, budget.max_per_address - budget.per_address) / per_join) if per_join > 0 else 0
+        )
         # One lookup at a time per address: otherwise a guesser with a thousand requests in flight
         # would have them all looked at before the first wrong one is counted.
         self._locks: dict[str, _Turn] = {}
@@ -191,15 +204,19 @@ class JoinLimiter:
         TooManyWrongCodes for a wrong code from an address over budget, looked at after its wait."""
         window, subject = await self._subject(address)
         keys = self._keys(window, subject, code)
-        (proven,) = await self._counts.get([keys.proven])
+        proven = keys.proven in self._proven_here
+        if not proven:
+            (shared,) = await self._counts.get([keys.proven])
+            if shared:
+                proven = True
+                self._know_proven(keys.proven)
         if proven:
             # Someone from this address joined with this code this hour: it never waits (rule 1), so it
             # needs no turn. A room behind one address joins side by side, not one at a time (with
             # Redis counts, a turn held over its round trips capped a room at a few dozen joins a second).
             found = await lookup(code)
             if found is not None:
-                ttl = (window + 1) * WINDOW_SECONDS - self._clock()
-                await self._counts.add(keys.joins, 1, ttl_seconds=ttl)
+                await self._count_join(keys, window)
                 return found
             # The session closed meanwhile: the code is wrong now, and counted as such below.
         async with self._serialised(subject):
@@ -241,10 +258,28 @@ class JoinLimiter:
                 await self._counts.add(keys.wrong, 1, ttl_seconds=ttl)
                 await self._counts.add(keys.everywhere, 1, ttl_seconds=ttl)
         else:
-            await self._counts.add(keys.joins, 1, ttl_seconds=ttl)
+            await self._count_join(keys, window)
             if not proven:
                 await self._counts.add(keys.proven, 1, ttl_seconds=ttl)
+            self._know_proven(keys.proven)
         return found
+
+    async def _count_join(self, keys: _Keys, window: int) -> None:
+        """A right join raises its address's budget, until the cap: past it this process counts no more
+        of them (other processes count theirs; the total is only ever higher)."""
+        counted = self._joins_here.get(keys.joins, 0)
+        if counted >= self._joins_that_matter:
+            return
+        if len(self._joins_here) >= LOCAL_KNOWLEDGE_MAX:
+            self._joins_here.clear()
+        self._joins_here[keys.joins] = counted + 1
+        ttl = (window + 1) * WINDOW_SECONDS - self._clock()
+        await self._counts.add(keys.joins, 1, ttl_seconds=ttl)
+
+    def _know_proven(self, key: str) -> None:
+        if len(self._proven_here) >= LOCAL_KNOWLEDGE_MAX:
+            self._proven_here.clear()  # forgetting costs only a round trip
+        self._proven_here.add(key)
 
     def _keys(self, window: int, subject: str, code: str) -> _Keys:
         this_code = self._mac(subject, code)
@@ -267,6 +302,8 @@ class JoinLimiter:
             else:
                 key = secrets.token_bytes(32)
             self._window, self._key = window, key
+            self._proven_here.clear()
+            self._joins_here.clear()
         try:
             parsed = ipaddress.ip_address(address)
         except ValueError:

@@ -391,3 +391,68 @@ class TestAcrossProcesses:
         finally:
             for backend in backends:
                 await backend.disconnect()
+
+
+class CountedCounts(MemoryCounts):
+    """Shared counts (Redis in production) that count the round trips made to them."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
+        self.gets = 0
+        self.adds: Counter[str] = Counter()
+
+    async def get(self, keys: list[str]) -> list[int]:
+        self.gets += 1
+        return await super().get(keys)
+
+    async def add(self, key: str, amount: int, *, ttl_seconds: float) -> int:
+        self.adds[key.split(":")[1]] += 1
+        return await super().add(key, amount, ttl_seconds=ttl_seconds)
+
+
+class TestRoundTrips:
+    """A room joining asks the shared counts only what this process does not know already: a proven
+    code stays proven for the hour, and right joins past the budget's cap raise nothing."""
+
+    async def test_a_room_makes_round_trips_only_until_the_budget_is_capped(self, settings: Settings) -> None:
+        clock = FakeClock()
+        counts = CountedCounts(clock)
+        budget = join_budget(settings)
+        limiter = JoinLimiter(budget, counts=counts, clock=clock, sleep=clock.sleep)
+
+        async def lookup(code: str) -> str | None:
+            return "session" if code == "12345678" else None
+
+        for _ in range(PHONES):
+            assert await limiter.admit(VENUE, "12345678", lookup) == "session"
+        capped = -(-(budget.max_per_address - budget.per_address) // budget.per_join)
+        # The first join: "proven?", then its turn's read and look; from then on the process knows.
+        assert counts.gets == 3
+        assert counts.adds == {"j": capped, "p": 1}
+        # The budget the room earned is there for a wrong code all the same.
+        assert await limiter.admit(VENUE, "87654321", lookup) is None
+        assert counts.adds["w"] == 1
+        # Next hour, nothing is known: the first join asks again.
+        clock.now += 3600
+        gets = counts.gets
+        assert await limiter.admit(VENUE, "12345678", lookup) == "session"
+        assert counts.gets > gets
+        assert counts.adds["j"] == capped + 1
+
+    async def test_a_code_proven_by_another_process_is_read_once(self, settings: Settings) -> None:
+        clock = FakeClock()
+        counts = CountedCounts(clock)
+        budget = join_budget(settings)
+        first = JoinLimiter(budget, counts=counts, clock=clock, sleep=clock.sleep)
+
+        async def lookup(code: str) -> str | None:
+            return "session"
+
+        assert await first.admit(VENUE, "12345678", lookup) == "session"
+        # A second process sharing the counts (and the hour's key, as Redis gives it).
+        second = JoinLimiter(budget, counts=counts, clock=clock, sleep=clock.sleep)
+        second._window, second._key = first._window, first._key
+        gets = counts.gets
+        for _ in range(10):
+            assert await second.admit(VENUE, "12345678", lookup) == "session"
+        assert counts.gets == gets + 1
