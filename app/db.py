@@ -108,10 +108,17 @@ class Database:
             self.engine = _sqlite_engine(url, immediate=True)
             self.read_engine = _sqlite_engine(url, immediate=False)
         else:
-            self.engine = _postgresql_engine(url)
+            # Connections past `pool_size` are closed when given back, so a burst that needs more than
+            # the pool opens and closes PostgreSQL connections (a backend process each) over and over:
+            # measured at 400 connects for 2,000 reads 50 at a time with SQLAlchemy's 5 + 10. Reads
+            # wait for one of a larger pool instead; the writers keep some overflow for rare peaks.
+            # At most 20 + 20 connections a process (PostgreSQL's default max_connections is 100).
+            self.engine = _postgresql_engine(url, pool_size=10, max_overflow=10)
             # Reads in READ ONLY transactions, on a pool of their own: a write by mistake fails loudly,
             # and a burst of page loads never waits for a connection the answer writer needs.
-            self.read_engine = _postgresql_engine(url, execution_options={"postgresql_readonly": True})
+            self.read_engine = _postgresql_engine(
+                url, pool_size=20, max_overflow=0, execution_options={"postgresql_readonly": True}
+            )
         self._write_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.read_session = async_sessionmaker(self.read_engine, expire_on_commit=False)
         # SQLite has one write lock, and a BEGIN IMMEDIATE that finds it taken sleeps in SQLite's busy

@@ -584,28 +584,41 @@ class TestFlowControl:
         assert phone.in_flight == ANSWERS_IN_FLIGHT
 
 
+class _CountedReads:
+    """`_read_snapshot` slowed down and counted; the first read fails when `fail_first`."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, fail_first: bool = False) -> None:
+        self.real = sockets._read_snapshot
+        self.reads = 0
+        self.fail_first = fail_first
+        monkeypatch.setattr(sockets, "_read_snapshot", self)
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> list[str]:
+        self.reads += 1
+        await asyncio.sleep(0.05)
+        if self.fail_first and self.reads == 1:
+            raise RuntimeError("the database went away")
+        return await self.real(*args, **kwargs)
+
+
+async def _snapshots_at_once(api: Api, sockets_arriving: int) -> list[Any]:
+    session = await api.create_session(await api.quick_facilitator())
+    ws = cast(WebSocket, SimpleNamespace(app=api.app))
+    return await asyncio.gather(
+        *(sockets._snapshot(ws, session["id"], to_presenter=False) for _ in range(sockets_arriving)),
+        return_exceptions=True,
+    )
+
+
 class TestSnapshotReads:
     """A join burst: hundreds of sockets arrive while the seq moves on; they share one read of it."""
 
     async def test_sockets_arriving_together_read_the_snapshot_once(
         self, api: Api, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        session = await api.create_session(await api.quick_facilitator())
-        real = sockets._read_snapshot
-        reads = 0
-
-        async def slow_read(*args: Any, **kwargs: Any) -> list[str]:
-            nonlocal reads
-            reads += 1
-            await asyncio.sleep(0.05)
-            return await real(*args, **kwargs)
-
-        monkeypatch.setattr(sockets, "_read_snapshot", slow_read)
-        ws = cast(WebSocket, SimpleNamespace(app=api.app))
-        shown = await asyncio.gather(
-            *(sockets._snapshot(ws, session["id"], to_presenter=False) for _ in range(50))
-        )
-        assert reads == 1
+        counted = _CountedReads(monkeypatch)
+        shown = await _snapshots_at_once(api, 50)
+        assert counted.reads == 1
         assert all(one == shown[0] for one in shown)
         assert json.loads(shown[0][1][0])["type"] == "session.state"
         assert api.app.state.snapshot_reads == {}
@@ -613,25 +626,9 @@ class TestSnapshotReads:
     async def test_when_the_shared_read_fails_the_others_read_for_themselves(
         self, api: Api, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        session = await api.create_session(await api.quick_facilitator())
-        real = sockets._read_snapshot
-        reads = 0
-
-        async def first_fails(*args: Any, **kwargs: Any) -> list[str]:
-            nonlocal reads
-            reads += 1
-            await asyncio.sleep(0.05)
-            if reads == 1:
-                raise RuntimeError("the database went away")
-            return await real(*args, **kwargs)
-
-        monkeypatch.setattr(sockets, "_read_snapshot", first_fails)
-        ws = cast(WebSocket, SimpleNamespace(app=api.app))
-        shown = await asyncio.gather(
-            *(sockets._snapshot(ws, session["id"], to_presenter=False) for _ in range(5)),
-            return_exceptions=True,
-        )
+        counted = _CountedReads(monkeypatch, fail_first=True)
+        shown = await _snapshots_at_once(api, 5)
         assert isinstance(shown[0], RuntimeError)
         assert all(not isinstance(one, BaseException) for one in shown[1:])
-        assert reads == 5
+        assert counted.reads == 5
         assert api.app.state.snapshot_reads == {}

@@ -410,6 +410,11 @@ class CountedCounts(MemoryCounts):
         return await super().add(key, amount, ttl_seconds=ttl_seconds)
 
 
+async def lookup(code: str) -> str | None:
+    """The one open session's code is 12345678."""
+    return "session" if code == "12345678" else None
+
+
 class TestRoundTrips:
     """A room joining asks the shared counts only what this process does not know already: a proven
     code stays proven for the hour, and right joins past the budget's cap raise nothing."""
@@ -419,10 +424,6 @@ class TestRoundTrips:
         counts = CountedCounts(clock)
         budget = join_budget(settings)
         limiter = JoinLimiter(budget, counts=counts, clock=clock, sleep=clock.sleep)
-
-        async def lookup(code: str) -> str | None:
-            return "session" if code == "12345678" else None
-
         for _ in range(PHONES):
             assert await limiter.admit(VENUE, "12345678", lookup) == "session"
         capped = -(-(budget.max_per_address - budget.per_address) // budget.per_join)
@@ -444,10 +445,6 @@ class TestRoundTrips:
         counts = CountedCounts(clock)
         budget = join_budget(settings)
         first = JoinLimiter(budget, counts=counts, clock=clock, sleep=clock.sleep)
-
-        async def lookup(code: str) -> str | None:
-            return "session"
-
         assert await first.admit(VENUE, "12345678", lookup) == "session"
         # A second process sharing the counts (and the hour's key, as Redis gives it).
         second = JoinLimiter(budget, counts=counts, clock=clock, sleep=clock.sleep)
