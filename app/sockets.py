@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import bindparam, exists, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 from starlette.websockets import WebSocketState
 
@@ -288,13 +287,12 @@ _PHONE_ON_ARRIVAL = select(
 )
 
 
-async def _phone_of(db: AsyncConnection, *, session_id: str, token: str) -> _PhoneOnArrival | None:
+async def _phone_of(database: Database, *, session_id: str, token: str) -> _PhoneOnArrival | None:
     """The participant holding this token, and what their socket needs to know on arrival, in one
     statement: in a join burst every phone's socket comes through here."""
-    found = await db.execute(
+    row = await database.read_row(
         _PHONE_ON_ARRIVAL, {"session_id": session_id, "token_hash": hash_participant_token(token)}
     )
-    row = found.first()
     if row is None:
         return None
     participant_id, answered, entered, round_open = row
@@ -317,9 +315,7 @@ async def participant_socket(websocket: WebSocket, session_id: str) -> None:
     changes_before = breakouts.changes(session_id)  # before the read: see BreakoutLive.attach
     found = None
     if token:
-        # A connection, not an ORM session: one statement, the cheapest read there is.
-        async with database.read_engine.connect() as connection:
-            found = await _phone_of(connection, session_id=session_id, token=token)
+        found = await _phone_of(database, session_id=session_id, token=token)
     if found is None:
         await _refuse(websocket, "join the session first")
         return

@@ -145,6 +145,19 @@ def databases(request: pytest.FixtureRequest) -> Iterator[SqliteDatabases | Post
 
 
 @pytest.fixture
+def postgres_url(tmp_path: Path) -> Iterator[str]:
+    """A migrated PostgreSQL database of this test's own, whatever --database the suite runs on."""
+    missing = PostgresDatabases.available()
+    if missing:
+        skip_or_fail(missing)
+    made = PostgresDatabases()
+    try:
+        yield made.fresh(tmp_path)
+    finally:
+        made.close()
+
+
+@pytest.fixture
 def database_url(tmp_path: Path, databases: SqliteDatabases | PostgresDatabases) -> str:
     """A migrated, empty database for this test."""
     return databases.fresh(tmp_path)

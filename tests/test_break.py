@@ -135,22 +135,6 @@ async def _results_until(sock: Socket, done: Any, timeout: float = 15.0) -> dict
             return message
 
 
-@pytest.fixture
-def postgres_url(tmp_path: Path) -> Iterator[str]:
-    """A migrated PostgreSQL database of this test's own, whatever --database the suite runs on."""
-    from tests.conftest import skip_or_fail
-    from tests.databases import PostgresDatabases
-
-    missing = PostgresDatabases.available()
-    if missing:
-        skip_or_fail(missing)
-    made = PostgresDatabases()
-    try:
-        yield made.fresh(tmp_path)
-    finally:
-        made.close()
-
-
 class TestTwoNodes:
     @pytest.fixture
     def nodes(self, tmp_path: Path, redis_prefix: str, postgres_url: str) -> Iterator[tuple[Node, Node]]:

@@ -1,14 +1,18 @@
-"""app/db.py: reads never queue behind writes, and a read session cannot write."""
+"""app/db.py: reads never queue behind writes, a read session cannot write, the one-statement read, and
+PostgreSQL connections ended while pooled."""
 
 from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Float, bindparam, func, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import col
 
 from app.db import Database
+from app.sessions.models import LiveSession
 from tests.factories import Api, choice
 
 # Seconds a read may take while a write is held: far above a read's few milliseconds, far below the
@@ -114,3 +118,100 @@ class TestNulInText:
         assert writer.batches == before + 1, "not one batch"
         assert outcomes[0].ok, outcomes[0]
         assert not outcomes[1].ok and outcomes[1].code != "server_error", outcomes[1]
+
+
+# The join code's session, by its code: a one-statement read like the socket handshake's.
+_BY_CODE = select(col(LiveSession.id), col(LiveSession.title)).where(
+    col(LiveSession.code) == bindparam("code")
+)
+
+
+class TestReadRow:
+    """Database.read_row, the socket handshake's read: asyncpg itself on PostgreSQL, SQLAlchemy on SQLite."""
+
+    async def test_the_row_or_none(self, api: Api) -> None:
+        auth = await api.quick_facilitator()
+        session = await api.create_session(auth)
+        database: Database = api.app.state.database
+        assert await database.read_row(_BY_CODE, {"code": session["code"]}) == (
+            session["id"],
+            session["title"],
+        )
+        assert await database.read_row(_BY_CODE, {"code": "no such code"}) is None
+
+
+async def _end_every_other_backend(url: str) -> int:
+    """What a restart of PostgreSQL does to a pool's connections (the shared server stays up)."""
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        return len(
+            await connection.fetch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    finally:
+        await connection.close()
+
+
+class TestPostgresPools:
+    """A pooled connection that PostgreSQL ended while it sat unused (a restart, a failover) is pinged
+    and replaced on its next use, on the read and the write pools; one in use a moment ago is not pinged
+    (a join burst would pay three round trips a read). read_row gives back what it takes."""
+
+    async def test_are_replaced_on_their_next_use(self, postgres_url: str) -> None:
+        database = Database(postgres_url, idle_ping_seconds=0.0)
+        try:
+            await self._use_both_pools(database)
+            assert await _end_every_other_backend(postgres_url) >= 2
+            await asyncio.wait_for(self._use_both_pools(database), 10)
+        finally:
+            await database.dispose()
+
+    async def test_fail_their_next_use_when_not_idle_long_enough_to_be_pinged(
+        self, postgres_url: str
+    ) -> None:
+        # The check above can fail: without the ping the ended connection is handed out, once.
+        database = Database(postgres_url, idle_ping_seconds=3600.0)
+        try:
+            await database.read_row(_BY_CODE, {"code": "1"})
+            assert await _end_every_other_backend(postgres_url) >= 1
+            with pytest.raises((asyncpg.PostgresConnectionError, asyncpg.InterfaceError, ConnectionError)):
+                await database.read_row(_BY_CODE, {"code": "1"})
+            # ... and is not given back: the next read has a new connection.
+            assert await database.read_row(_BY_CODE, {"code": "1"}) is None
+        finally:
+            await database.dispose()
+
+    async def test_a_nul_in_a_parameter_is_looked_up_without_it(self, postgres_url: str) -> None:
+        # As every other statement on PostgreSQL (app/db.py _no_nul), not a server error.
+        database = Database(postgres_url)
+        try:
+            assert await database.read_row(_BY_CODE, {"code": "12\x0034"}) is None
+        finally:
+            await database.dispose()
+
+    async def test_reads_cancelled_mid_statement_give_their_connections_back(self, postgres_url: str) -> None:
+        # A phone that leaves during its handshake cancels the read; 25 of them would hold every
+        # connection of the read pool (20) if a cancelled read kept its own.
+        database = Database(postgres_url)
+        try:
+            slow = select(func.pg_sleep(bindparam("seconds", type_=Float)))
+            reads = [asyncio.create_task(database.read_row(slow, {"seconds": 3.0})) for _ in range(25)]
+            await asyncio.sleep(0.5)  # 20 reads are in PostgreSQL, sleeping; 5 wait for a connection
+            for read in reads:
+                read.cancel()
+            await asyncio.gather(*reads, return_exceptions=True)
+            # More reads than the pool holds: every pooled connection is used again, at once.
+            found = await asyncio.wait_for(
+                asyncio.gather(*(database.read_row(_BY_CODE, {"code": "1"}) for _ in range(40))), 10
+            )
+            assert found == [None] * 40
+        finally:
+            await database.dispose()
+
+    @staticmethod
+    async def _use_both_pools(database: Database) -> None:
+        assert await database.read_row(_BY_CODE, {"code": "1"}) is None
+        async with database.session() as db:
+            assert (await db.execute(text("SELECT 1"))).scalar_one() == 1
