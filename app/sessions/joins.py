@@ -7,13 +7,12 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
-from sqlmodel import col
+from sqlalchemy import bindparam, insert, select
 
 from app.auth.security import hash_participant_token
 from app.batching import QUEUE_MAX, GroupCommit, Refusal
 from app.breakouts.models import BreakoutRound
-from app.db import Database, new_id, utcnow
+from app.db import Database, new_id, table_of, utcnow
 from app.errors import AppError
 from app.sessions.models import LiveSession, Participant
 from app.sessions.service import open_session_by_code
@@ -83,6 +82,17 @@ class _Join:
     done: asyncio.Future[bool | None]
 
 
+# Built once, on the tables (Core, not the ORM): every batch of a join burst runs these three.
+_SESSIONS, _ROUNDS = table_of(LiveSession), table_of(BreakoutRound)
+_OPEN_SESSIONS = select(_SESSIONS.c.id).where(
+    _SESSIONS.c.id.in_(bindparam("ids", expanding=True)), _SESSIONS.c.closed_at.is_(None)
+)
+_NEW_PARTICIPANTS = insert(table_of(Participant))
+_OPEN_ROUNDS = select(_ROUNDS.c.session_id).where(
+    _ROUNDS.c.session_id.in_(bindparam("ids", expanding=True)), _ROUNDS.c.closed_at.is_(None)
+)
+
+
 class JoinWriter(GroupCommit[_Join]):
     name = "join-writer"
 
@@ -106,15 +116,10 @@ class JoinWriter(GroupCommit[_Join]):
     async def _write(self, batch: list[_Join]) -> None:
         now = utcnow()
         async with self._database.session() as db:
+            connection = await db.connection()
             # Checked inside the write transaction: a session closed a moment ago takes no one.
-            open_ids = set(
-                await db.scalars(
-                    select(col(LiveSession.id)).where(
-                        col(LiveSession.id).in_({j.session_id for j in batch}),
-                        col(LiveSession.closed_at).is_(None),
-                    )
-                )
-            )
+            session_ids = sorted({j.session_id for j in batch})
+            open_ids = set((await connection.execute(_OPEN_SESSIONS, {"ids": session_ids})).scalars())
             rows = [
                 {
                     "id": j.participant_id,
@@ -126,19 +131,13 @@ class JoinWriter(GroupCommit[_Join]):
                 for j in batch
                 if j.session_id in open_ids
             ]
-            if rows:
-                await db.execute(insert(Participant), rows)
-            # Read after the insert, in its transaction: a round opened before this commit is seen here;
-            # one opened after it places these participants itself. (The phone's socket looks again.)
             in_rounds: set[str] = set()
             if rows:
+                await connection.execute(_NEW_PARTICIPANTS, rows)
+                # Read after the insert, in its transaction: a round opened before this commit is seen
+                # here; one opened after it places these participants itself. (The socket looks again.)
                 in_rounds.update(
-                    await db.scalars(
-                        select(col(BreakoutRound.session_id)).where(
-                            col(BreakoutRound.session_id).in_(open_ids),
-                            col(BreakoutRound.closed_at).is_(None),
-                        )
-                    )
+                    (await connection.execute(_OPEN_ROUNDS, {"ids": sorted(open_ids)})).scalars()
                 )
             await db.commit()
         for j in batch:
