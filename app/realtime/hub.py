@@ -7,14 +7,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from app.realtime.envelope import encode, encode_around_seq, envelope_seq, envelope_seq_fast
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Deliver = Callable[[str, str], None]
 # Decides, in delivery order, whether a text published to a channel reaches that channel's local
@@ -226,6 +227,48 @@ def backend_for(url: str, *, prefix: str = "thirdspace", log_max: int = REPLAY_L
     raise ValueError(f"unsupported broker URL scheme: {scheme}")
 
 
+class NextRead(Generic[T]):
+    """Calls that overlap share one read, and each call is answered by a read that began after it was
+    made: what a snapshot's seq needs (read after its socket subscribed), at one read of the broker for
+    all the sockets that asked while the last read was in flight, not one each (a join burst asks
+    hundreds of times a second; each GET cost a phone's handshake 3 % of the server's CPU)."""
+
+    def __init__(self, read: Callable[[], Awaitable[T]], on_idle: Callable[[], object]) -> None:
+        self._read = read
+        self._on_idle = on_idle
+        self._next: asyncio.Future[T] | None = None  # the callers waiting for a read not yet begun
+        self._driver: asyncio.Task[None] | None = None
+
+    async def __call__(self) -> T:
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+            # Retrieved even when every caller has gone: no "exception never retrieved" in the log.
+            self._next.add_done_callback(lambda done: done.cancelled() or done.exception())
+        waiting = self._next
+        if self._driver is None:
+            self._driver = asyncio.create_task(self._drive())
+        return await asyncio.shield(waiting)
+
+    async def _drive(self) -> None:
+        try:
+            while self._next is not None:
+                # Everyone who asked before this read begins gets it; who asks during it, the next.
+                waiting, self._next = self._next, None
+                try:
+                    waiting.set_result(await self._read())
+                except Exception as error:
+                    waiting.set_exception(error)
+                except BaseException:
+                    waiting.cancel()
+                    raise
+        finally:
+            if self._next is not None:  # cancelled: nothing will read for them
+                self._next.cancel()
+                self._next = None
+            self._driver = None
+            self._on_idle()
+
+
 class Hub:
     """`gate`, if given, sees every text as it is delivered to this process's subscribers, in the order
     the backend delivers them, and may drop it: a rule that depends on what came before on the same
@@ -241,6 +284,7 @@ class Hub:
         self._gate_factory = gate_factory
         self._gate = gate_factory() if gate_factory is not None else None
         self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
+        self._seq_reads: dict[str, NextRead[int]] = {}
 
     async def start(self) -> None:
         await self._backend.connect(self._deliver, self._lost)
@@ -313,8 +357,14 @@ class Hub:
             await self._backend.unsubscribe(channel)
 
     async def current_seq(self, key: str) -> int:
-        """The last seq given out for this key (0 before any), for snapshots."""
-        return await self._backend.current_seq(key)
+        """The last seq given out for this key (0 before any), for snapshots: read after this call
+        began, in one read for all the calls that overlap (NextRead)."""
+        read = self._seq_reads.get(key)
+        if read is None:
+            read = self._seq_reads[key] = NextRead(
+                lambda: self._backend.current_seq(key), lambda: self._seq_reads.pop(key, None)
+            )
+        return await read()
 
     async def catch_up(self, key: str, after: int, channels: tuple[str, ...]) -> tuple[list[str], int] | None:
         """The events of `key` after seq `after` meant for `channels`, in order, and the seq they bring

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -76,6 +77,80 @@ class TestSeq:
         await hub.publish("nobody", "x", {}, seq_key="s1")
         assert await hub.current_seq("s1") == 1
         assert await hub.current_seq("never") == 0
+
+
+class _SlowReads(MemoryBackend):
+    """The memory backend whose seq reads take time, as a broker's do: each read takes the value as it
+    begins, then waits for `release` (set: no wait)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+        self.release = asyncio.Event()
+        self.fail_next = False
+
+    async def current_seq(self, key: str) -> int:
+        self.reads += 1
+        value = await super().current_seq(key)
+        await self.release.wait()
+        if self.fail_next:
+            self.fail_next = False
+            raise ConnectionError("the broker went away")
+        return value
+
+
+class TestCurrentSeqReads:
+    """Hub.current_seq: calls that overlap share reads, and every call is answered by a read that began
+    after it (a snapshot's seq must be read after its socket subscribed)."""
+
+    @pytest.fixture
+    async def slow(self) -> AsyncIterator[tuple[Hub, _SlowReads]]:
+        backend = _SlowReads()
+        hub = Hub(backend)
+        await hub.start()
+        yield hub, backend
+        await hub.stop()
+
+    async def test_overlapping_calls_share_reads(self, slow: tuple[Hub, _SlowReads]) -> None:
+        hub, backend = slow
+        await hub.publish("a", "x", {}, seq_key="s1")
+        calls = [asyncio.create_task(hub.current_seq("s1")) for _ in range(200)]
+        await asyncio.sleep(0.01)
+        backend.release.set()
+        assert await asyncio.gather(*calls) == [1] * 200
+        assert backend.reads == 1
+
+    async def test_a_call_made_during_a_read_gets_the_next_read(self, slow: tuple[Hub, _SlowReads]) -> None:
+        hub, backend = slow
+        early = asyncio.create_task(hub.current_seq("s1"))
+        await asyncio.sleep(0.01)  # the first read has begun, and saw seq 0
+        await hub.publish("a", "x", {}, seq_key="s1")
+        late = asyncio.create_task(hub.current_seq("s1"))
+        await asyncio.sleep(0.01)
+        backend.release.set()
+        # The first read's 0 would be wrong for the late call: its socket may have missed event 1.
+        assert (await early, await late) == (0, 1)
+        assert backend.reads == 2
+
+    async def test_a_failed_read_fails_its_callers_only(self, slow: tuple[Hub, _SlowReads]) -> None:
+        hub, backend = slow
+        backend.fail_next = True
+        backend.release.set()
+        with pytest.raises(ConnectionError):
+            await hub.current_seq("s1")
+        assert await hub.current_seq("s1") == 0
+
+    async def test_a_caller_that_leaves_does_not_take_the_read_with_it(
+        self, slow: tuple[Hub, _SlowReads]
+    ) -> None:
+        hub, backend = slow
+        leaving = asyncio.create_task(hub.current_seq("s1"))
+        staying = asyncio.create_task(hub.current_seq("s1"))
+        await asyncio.sleep(0.01)
+        leaving.cancel()
+        backend.release.set()
+        assert await staying == 0
+        assert leaving.cancelled()
 
 
 class TestSlowSubscriber:
