@@ -222,6 +222,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(sockets.PhoneSocketsFirst)  # added last: the outermost of these three
 
     # Routes are matched in order: what every phone calls (the join, its socket) first.
     app.include_router(participants_api.router)

@@ -19,6 +19,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import bindparam, exists, select
 from sqlmodel import col
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketState
 
 from app.auth.deps import LOGIN_COOKIE, account_from_token, bearer_token
@@ -299,7 +300,34 @@ async def _phone_of(database: Database, *, session_id: str, token: str) -> _Phon
     return _PhoneOnArrival(participant_id, bool(answered or entered), bool(round_open))
 
 
-@router.websocket("/ws/participant/{session_id}")
+PHONE_SOCKET_PREFIX = "/ws/participant/"
+
+
+class PhoneSocketsFirst:
+    """Pure ASGI, the outermost of the app's own middleware: a phone's socket goes straight to
+    `participant_socket`, past the layers and the router it does not need (the other middleware let
+    websockets through, no exception handler applies to them, the route takes no dependencies). In a
+    join burst every phone opens one, and that stack was a tenth of the server's CPU. The route stays
+    registered, so the router still refuses what does not match it (a trailing slash, a longer path)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            path, root = scope["path"], scope.get("root_path", "")
+            if root and path.startswith(root + "/"):
+                path = path[len(root) :]  # as the router matches it
+            if path.startswith(PHONE_SOCKET_PREFIX):
+                session_id = path[len(PHONE_SOCKET_PREFIX) :]
+                if session_id and "/" not in session_id:
+                    scope["path_params"] = {"session_id": session_id}
+                    await participant_socket(WebSocket(scope, receive, send), session_id)
+                    return
+        await self.app(scope, receive, send)
+
+
+@router.websocket(PHONE_SOCKET_PREFIX + "{session_id}")
 @_closes_1011_on_error
 async def participant_socket(websocket: WebSocket, session_id: str) -> None:
     """A phone: session.state and poll.results in; answers out, each acked once committed."""

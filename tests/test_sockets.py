@@ -10,7 +10,7 @@ from typing import Any, cast
 import pytest
 from fastapi import WebSocket
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app import sockets
 from tests.factories import Api, Socket, choice
@@ -94,6 +94,22 @@ class TestParticipantSocketAuth:
             first = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert first["type"] == "session.state"
         assert first["data"]["snapshot"] is True
+
+    @pytest.mark.parametrize("tail", ["/more", "/"])
+    async def test_a_longer_path_is_no_phone_socket(self, live_api: Api, tail: str) -> None:
+        # sockets.PhoneSocketsFirst takes exactly what the route matches; the router refuses the rest.
+        auth = await live_api.facilitator()
+        session = await live_api.create_session(auth)
+        joined = await live_api.join(session)
+        assert live_api.live is not None
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(
+                f"{live_api.live.ws}/ws/participant/{session['id']}{tail}",
+                additional_headers={"Authorization": f"Bearer {joined['participant_token']}"},
+                compression=None,
+            ):
+                pass
+        assert refused.value.response.status_code == 403
 
 
 class TestPresenterSocketAuth:
