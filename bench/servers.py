@@ -185,17 +185,17 @@ class ServerProcess:
                 total += times.user + times.system
         return total
 
-    def main_thread_cpu_seconds(self) -> float:
-        """CPU time of the server's main thread (the one running the event loop)."""
-        if self.proc is None or self.proc.poll() is not None:
-            return 0.0
-        try:
-            for thread in psutil.Process(self.proc.pid).threads():
-                if thread.id == self.proc.pid:
-                    return float(thread.user_time + thread.system_time)
-        except psutil.NoSuchProcess:
-            pass
-        return 0.0
+    def main_threads_cpu_seconds(self) -> dict[int, float]:
+        """CPU time of the main thread of the server and of each process under it, by pid: the threads
+        that run event loops (the server's own, or with `--workers N` each worker's, while uvicorn's
+        supervisor, the root, runs none)."""
+        out: dict[int, float] = {}
+        for proc in self._processes():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                for thread in proc.threads():
+                    if thread.id == proc.pid:
+                        out[proc.pid] = float(thread.user_time + thread.system_time)
+        return out
 
     @property
     def pid(self) -> int | None:
