@@ -135,16 +135,16 @@ def _postgresql_engine(url: str, *, idle_ping_seconds: float, **options: Any) ->
 def _asyncpg_compiler(
     engine: AsyncEngine,
 ) -> Callable[[Select[*tuple[Any, ...]]], tuple[str, tuple[str, ...]]]:
-    """A statement's SQL for asyncpg ($1, $2 ...) and its parameters' names in order, compiled once."""
-    compiled: dict[int, tuple[Select[*tuple[Any, ...]], str, tuple[str, ...]]] = {}
+    """A statement's SQL for asyncpg ($1, $2 ...) and its parameters' names in order, compiled once
+    (a statement is hashed by identity: one built once is compiled once)."""
+    compiled: dict[Select[*tuple[Any, ...]], tuple[str, tuple[str, ...]]] = {}
 
     def sql_of(statement: Select[*tuple[Any, ...]]) -> tuple[str, tuple[str, ...]]:
-        hit = compiled.get(id(statement))
-        if hit is None or hit[0] is not statement:
+        hit = compiled.get(statement)
+        if hit is None:
             done = statement.compile(dialect=engine.dialect)
-            hit = (statement, str(done), tuple(done.positiontup or ()))
-            compiled[id(statement)] = hit
-        return hit[1], hit[2]
+            hit = compiled[statement] = (str(done), tuple(done.positiontup or ()))
+        return hit
 
     return sql_of
 

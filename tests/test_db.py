@@ -4,6 +4,8 @@ PostgreSQL connections ended while pooled."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
@@ -154,48 +156,47 @@ async def _end_every_other_backend(url: str) -> int:
         await connection.close()
 
 
+@asynccontextmanager
+async def _opened(url: str, **options: float) -> AsyncIterator[Database]:
+    database = Database(url, **options)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
 class TestPostgresPools:
     """A pooled connection that PostgreSQL ended while it sat unused (a restart, a failover) is pinged
     and replaced on its next use, on the read and the write pools; one in use a moment ago is not pinged
     (a join burst would pay three round trips a read). read_row gives back what it takes."""
 
     async def test_are_replaced_on_their_next_use(self, postgres_url: str) -> None:
-        database = Database(postgres_url, idle_ping_seconds=0.0)
-        try:
+        async with _opened(postgres_url, idle_ping_seconds=0.0) as database:
             await self._use_both_pools(database)
             assert await _end_every_other_backend(postgres_url) >= 2
             await asyncio.wait_for(self._use_both_pools(database), 10)
-        finally:
-            await database.dispose()
 
     async def test_fail_their_next_use_when_not_idle_long_enough_to_be_pinged(
         self, postgres_url: str
     ) -> None:
         # The check above can fail: without the ping the ended connection is handed out, once.
-        database = Database(postgres_url, idle_ping_seconds=3600.0)
-        try:
+        async with _opened(postgres_url, idle_ping_seconds=3600.0) as database:
             await database.read_row(_BY_CODE, {"code": "1"})
             assert await _end_every_other_backend(postgres_url) >= 1
             with pytest.raises((asyncpg.PostgresConnectionError, asyncpg.InterfaceError, ConnectionError)):
                 await database.read_row(_BY_CODE, {"code": "1"})
             # ... and is not given back: the next read has a new connection.
             assert await database.read_row(_BY_CODE, {"code": "1"}) is None
-        finally:
-            await database.dispose()
 
     async def test_a_nul_in_a_parameter_is_looked_up_without_it(self, postgres_url: str) -> None:
         # As every other statement on PostgreSQL (app/db.py _no_nul), not a server error.
-        database = Database(postgres_url)
-        try:
+        async with _opened(postgres_url) as database:
             assert await database.read_row(_BY_CODE, {"code": "12\x0034"}) is None
-        finally:
-            await database.dispose()
 
     async def test_reads_cancelled_mid_statement_give_their_connections_back(self, postgres_url: str) -> None:
         # A phone that leaves during its handshake cancels the read; 25 of them would hold every
         # connection of the read pool (20) if a cancelled read kept its own.
-        database = Database(postgres_url)
-        try:
+        async with _opened(postgres_url) as database:
             slow = select(func.pg_sleep(bindparam("seconds", type_=Float)))
             reads = [asyncio.create_task(database.read_row(slow, {"seconds": 3.0})) for _ in range(25)]
             await asyncio.sleep(0.5)  # 20 reads are in PostgreSQL, sleeping; 5 wait for a connection
@@ -207,8 +208,6 @@ class TestPostgresPools:
                 asyncio.gather(*(database.read_row(_BY_CODE, {"code": "1"}) for _ in range(40))), 10
             )
             assert found == [None] * 40
-        finally:
-            await database.dispose()
 
     @staticmethod
     async def _use_both_pools(database: Database) -> None:
